@@ -1,0 +1,162 @@
+// Step "コンテナを作ってみよう": make an image from a docker export tarball.
+//
+// Shell twin: mkdir -p $ROOTFS && tar -x -C $ROOTFS < bash.tar, where the
+// article pipes docker export straight into tar, and then mv into place.
+//
+// Any image, imported or built in, is built aside in a work dir and
+// registered with one rename(2): see buildAside.
+package image
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/rootfs"
+)
+
+// ImportOptions tune Import.
+type ImportOptions struct {
+	Limits rootfs.Limits // what one tarball may make; zero fields mean rootfs.DefaultLimits
+	Source string        // where the tarball came from, for kobako images: a file name, or "-"
+}
+
+// Import unpacks a docker export tarball (plain or gzip) from r into a new
+// image called name. The tarball is treated as hostile: see rootfs.Unpack.
+func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, error) {
+	if err := ValidName(name); err != nil {
+		return nil, err
+	}
+	if err := s.sweep(); err != nil {
+		return nil, err
+	}
+	// Say so before reading gigabytes; the rename in register is what decides.
+	if _, err := os.Lstat(s.dir(name)); err == nil {
+		return nil, exists(name)
+	}
+	return s.buildAside(name, func(tree string) (Image, error) {
+		res, err := rootfs.Unpack(r, tree, opts.Limits, s.tracer)
+		if err != nil {
+			return Image{}, fmt.Errorf("import %s: %w", name, err)
+		}
+		return Image{Size: res.Bytes, Source: opts.Source, Skipped: res.Skipped}, nil
+	})
+}
+
+// buildAside makes an image in a locked work dir and registers it under
+// name with one rename. Until then no command can see it; if anything fails,
+// or kobako is killed, the work dir goes and nothing is registered. fill puts
+// the tree into the empty directory it is given and returns the fields of
+// Image it knows (Size, Source, Skipped).
+func (s *Store) buildAside(name string, fill func(tree string) (Image, error)) (*Image, error) {
+	var img Image
+	err := s.withWorkDir("build-", func(work string) error {
+		staged := filepath.Join(work, "image")
+		tree := filepath.Join(staged, "rootfs")
+		// mkdir -p WORK/image/rootfs
+		err := os.MkdirAll(tree, 0o755)
+		s.tracer.Step("make image rootfs", "mkdir -p "+tree, "os.MkdirAll", err)
+		if err != nil {
+			return fmt.Errorf("make image rootfs: %w", err)
+		}
+		if img, err = fill(tree); err != nil {
+			return err
+		}
+		img.Name, img.Created = name, time.Now().UTC()
+		if img.Cmd, err = defaultCmd(tree); err != nil {
+			return err
+		}
+		if err := writeMetadata(filepath.Join(staged, metadataName), img); err != nil {
+			return err
+		}
+		return s.register(staged, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if img.Rootfs, err = s.rootfsOf(name); err != nil {
+		return nil, fmt.Errorf("find rootfs of image %s: %w", name, err)
+	}
+	return &img, nil
+}
+
+// register moves a finished image dir into images/ under its name.
+func (s *Store) register(staged, name string) error {
+	// mkdir -p -m 0700 IMAGES
+	if err := os.MkdirAll(s.imagesDir(), 0o700); err != nil {
+		return fmt.Errorf("make %s: %w", s.imagesDir(), err)
+	}
+	// mv STAGED IMAGES/NAME — rename(2) is atomic, and it refuses to replace
+	// a directory that is not empty, which every image dir is
+	err := os.Rename(staged, s.dir(name))
+	s.tracer.Step("register image", "mv "+staged+" "+s.dir(name), "os.Rename", err)
+	if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTEMPTY) {
+		return exists(name)
+	}
+	if err != nil {
+		return fmt.Errorf("register image %s: %w", name, err)
+	}
+	return nil
+}
+
+func writeMetadata(path string, img Image) error {
+	data, err := json.MarshalIndent(img, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// defaultCmd is the image's shell, as docker's bash and busybox images have
+// for CMD: /bin/sh if the tree has one (a symlink counts: busybox's is one),
+// else /bin/bash, else none.
+func defaultCmd(tree string) ([]string, error) {
+	// Look inside the tree with pathrs-lite: bin is often a symlink, and an
+	// absolute "bin -> /usr/bin" read by the host would be the host's own.
+	root, err := os.OpenFile(tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open image rootfs: %w", err)
+	}
+	defer root.Close()
+	for _, shell := range []string{"/bin/sh", "/bin/bash"} {
+		found, err := existsInRoot(root, shell)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			return []string{shell}, nil
+		}
+	}
+	return nil, nil
+}
+
+// existsInRoot is test -L PATH || test -e PATH, inside root.
+func existsInRoot(root *os.File, path string) (bool, error) {
+	dir, err := pathrs.OpenatInRoot(root, filepath.Dir(path))
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look for %s in the image: %w", path, err)
+	}
+	defer dir.Close()
+	var st unix.Stat_t
+	err = unix.Fstatat(int(dir.Fd()), filepath.Base(path), &st, unix.AT_SYMLINK_NOFOLLOW)
+	if errors.Is(err, unix.ENOENT) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look for %s in the image: %w", path, err)
+	}
+	return true, nil
+}

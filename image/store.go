@@ -1,0 +1,313 @@
+// Package image is kobako's local image store: the unpacked trees that
+// containers start from.
+//
+// Shell twin: the article keeps one image by hand, in one directory:
+//
+//	mkdir -p $ROOTFS && docker export $(docker create busybox) | tar -x -C $ROOTFS
+//
+// kobako keeps many, one per name, under its --data-root:
+//
+//	images/<name>/rootfs/      the unpacked tree (the overlay's lower layer)
+//	images/<name>/image.json   name, size, source and default command
+//	tmp/<work dir>/            images being built or removed, each with a lock
+//
+// An image appears by one rename(2) of a finished directory into images/ and
+// disappears by one rename out of it, so no command ever sees half an image.
+// This file is the store itself (find, list, remove, and the locked work
+// dirs that make the renames safe); import.go builds images, busybox.go
+// builds the one that is always there.
+package image
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/trace"
+)
+
+// Store is the image store under one data root.
+type Store struct {
+	dataRoot string
+	tracer   *trace.Tracer
+}
+
+// NewStore returns the store under dataRoot (kobako's --data-root).
+// Nothing is created until an image is.
+func NewStore(dataRoot string, tr *trace.Tracer) *Store {
+	return &Store{dataRoot: dataRoot, tracer: tr}
+}
+
+// Image is what the store knows about one image; image.json holds it.
+type Image struct {
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	Size    int64     `json:"size"`              // bytes of regular files unpacked
+	Source  string    `json:"source"`            // file it was imported from, "-" for stdin, or how it was built
+	Cmd     []string  `json:"cmd"`               // default command: the image's shell, if it has one
+	Skipped []string  `json:"skipped,omitempty"` // tar entries left out at import (device nodes …)
+	Rootfs  string    `json:"-"`                 // absolute path of the unpacked tree, filled in by the store
+}
+
+var (
+	// ErrNotFound is wrapped by the error for an image that is not there.
+	ErrNotFound = errors.New("no such image")
+	// ErrExists is wrapped by the error for a name that is taken.
+	ErrExists = errors.New("already exists")
+)
+
+func notFound(name string) error {
+	return fmt.Errorf("%w %q: import one with kobako import, or use busybox", ErrNotFound, name)
+}
+
+func exists(name string) error {
+	return fmt.Errorf("image %q %w: remove it with kobako rmi %s, or pick another --name", name, ErrExists, name)
+}
+
+const (
+	lockName     = "lock"       // in each work dir, flocked while the work goes on
+	metadataName = "image.json" // in each image dir, next to rootfs/
+)
+
+func (s *Store) imagesDir() string      { return filepath.Join(s.dataRoot, "images") }
+func (s *Store) tmpDir() string         { return filepath.Join(s.dataRoot, "tmp") }
+func (s *Store) dir(name string) string { return filepath.Join(s.imagesDir(), name) }
+func (s *Store) rootfsOf(name string) (string, error) {
+	return filepath.Abs(filepath.Join(s.dir(name), "rootfs"))
+}
+
+// Get returns the image called name. The busybox image is built from the
+// host's static busybox the first time it is asked for.
+func (s *Store) Get(name string) (*Image, error) {
+	if err := ValidName(name); err != nil {
+		return nil, err
+	}
+	if err := s.sweep(); err != nil {
+		return nil, err
+	}
+	img, err := s.read(name)
+	if errors.Is(err, ErrNotFound) && name == BusyboxName {
+		return s.buildBusybox()
+	}
+	return img, err
+}
+
+// List returns every image, sorted by name. It does not build busybox.
+func (s *Store) List() ([]Image, error) {
+	if err := s.sweep(); err != nil {
+		return nil, err
+	}
+	// ls IMAGES
+	entries, err := os.ReadDir(s.imagesDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // no image imported yet
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("list images: %w (the store is root's: try sudo)", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	var images []Image
+	for _, e := range entries { // os.ReadDir sorts by file name, which is the image name
+		if ValidName(e.Name()) != nil {
+			continue // not an image kobako made
+		}
+		img, err := s.read(e.Name())
+		if errors.Is(err, ErrNotFound) {
+			continue // removed while we were listing
+		}
+		if err != nil {
+			return nil, err
+		}
+		images = append(images, *img)
+	}
+	return images, nil
+}
+
+// read loads images/NAME/image.json.
+func (s *Store) read(name string) (*Image, error) {
+	data, err := os.ReadFile(filepath.Join(s.dir(name), metadataName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, notFound(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read image %s: %w", name, err)
+	}
+	var img Image
+	if err := json.Unmarshal(data, &img); err != nil {
+		return nil, fmt.Errorf("parse %s of image %s: %w", metadataName, name, err)
+	}
+	if img.Rootfs, err = s.rootfsOf(name); err != nil {
+		return nil, fmt.Errorf("find rootfs of image %s: %w", name, err)
+	}
+	return &img, nil
+}
+
+// Remove deletes an image. The caller checks first that no container uses
+// it: a container's overlay has the image's rootfs as its lower layer.
+func (s *Store) Remove(name string) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
+	return s.withWorkDir("remove-", func(work string) error {
+		// mv IMAGES/NAME WORK/image — the image is gone at once, and the
+		// slow rm -rf of its tree happens out of sight, in withWorkDir
+		aside := filepath.Join(work, "image")
+		err := os.Rename(s.dir(name), aside)
+		s.tracer.Step("remove image", "mv "+s.dir(name)+" "+aside+" && rm -rf "+work, "os.Rename, os.RemoveAll", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return notFound(name)
+		}
+		if err != nil {
+			return fmt.Errorf("remove image %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// withWorkDir runs fn in a fresh, locked directory under tmp/ and removes
+// that directory afterwards, whatever fn left in it. If kobako dies in fn,
+// the kernel drops the lock with the process and the next sweep removes
+// the directory.
+func (s *Store) withWorkDir(prefix string, fn func(work string) error) (err error) {
+	work, lock, err := s.newWorkDir(prefix)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// rm -rf WORK, still holding its lock so that no sweep races us
+		rmErr := os.RemoveAll(work)
+		lock.Close()
+		if err == nil && rmErr != nil {
+			err = fmt.Errorf("remove work dir: %w", rmErr)
+		}
+	}()
+	return fn(work)
+}
+
+// newWorkDir makes tmp/PREFIXnnnn and takes its lock. The lock file is made
+// under another name and renamed to "lock" only once it is held, so a sweep
+// never mistakes a work dir that is just starting for a dead one.
+func (s *Store) newWorkDir(prefix string) (work string, lock *os.File, err error) {
+	// mkdir -p -m 0700 TMP — the store is root's alone
+	if err := os.MkdirAll(s.tmpDir(), 0o700); err != nil {
+		return "", nil, fmt.Errorf("make %s: %w", s.tmpDir(), err)
+	}
+	// mktemp -d TMP/PREFIXXXXX (mode 0700)
+	if work, err = os.MkdirTemp(s.tmpDir(), prefix); err != nil {
+		return "", nil, fmt.Errorf("make work dir: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// Best effort: this is an error path already, and what stays is
+			// an empty directory that no command lists as an image.
+			_ = os.RemoveAll(work)
+		}
+	}()
+	starting := filepath.Join(work, lockName+".new")
+	if lock, err = os.OpenFile(starting, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+		return "", nil, fmt.Errorf("make lock file: %w", err)
+	}
+	// flock -x LOCK, then mv LOCK.new LOCK
+	if err = unix.Flock(int(lock.Fd()), unix.LOCK_EX); err == nil {
+		err = os.Rename(starting, filepath.Join(work, lockName))
+	}
+	if err != nil {
+		lock.Close()
+		return "", nil, fmt.Errorf("lock %s: %w", work, err)
+	}
+	return work, lock, nil
+}
+
+// sweep removes the work dirs of a kobako that died (SIGKILL, power loss):
+// their lock can be taken at once, because a lock dies with its holder.
+func (s *Store) sweep() error {
+	entries, err := os.ReadDir(s.tmpDir())
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return nil // nothing to sweep, or not ours to sweep: root sweeps next time
+	}
+	if err != nil {
+		return fmt.Errorf("list %s: %w", s.tmpDir(), err)
+	}
+	for _, e := range entries {
+		if err := s.sweepOne(filepath.Join(s.tmpDir(), e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) sweepOne(work string) error {
+	lock, err := os.Open(filepath.Join(work, lockName))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
+		return nil // a work dir just starting, or just removed; or not a work dir
+	}
+	if err != nil {
+		return fmt.Errorf("open lock of %s: %w", work, err)
+	}
+	defer lock.Close()
+	// flock -n -x LOCK
+	err = unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return nil // its kobako is alive and working
+	}
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", work, err)
+	}
+	// rm -rf WORK
+	err = os.RemoveAll(work)
+	s.tracer.Step("remove a dead import", "rm -rf "+work, "os.RemoveAll", err)
+	if err != nil {
+		return fmt.Errorf("remove dead work dir: %w", err)
+	}
+	return nil
+}
+
+// nameRE is docker's rule for a repository name, one path component, with
+// an optional tag.
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}(:[A-Za-z0-9._-]{1,128})?$`)
+
+// ValidName checks an image name. It is also a directory name in the store,
+// so it must not hold a '/' or be "." or "..": the rule sees to that.
+func ValidName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("invalid image name %q: use up to 128 lowercase letters, digits, '.', '_' and '-', "+
+			"starting with a letter or digit, and optionally :TAG (like bash or bash:5.2)", name)
+	}
+	return nil
+}
+
+// NameFromFile makes an image name from a tarball's file name:
+// "/tmp/Bash 5.tar.gz" gives "bash-5".
+func NameFromFile(path string) string {
+	base := strings.ToLower(filepath.Base(path))
+	for _, ext := range []string{".tar.gz", ".tgz", ".tar", ".gz"} {
+		if trimmed, ok := strings.CutSuffix(base, ext); ok {
+			base = trimmed
+			break
+		}
+	}
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			return r
+		}
+		return '-'
+	}, base)
+	name = strings.TrimLeft(name, "._-")
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	if name == "" {
+		return "image"
+	}
+	return name
+}
