@@ -1,0 +1,66 @@
+// Package rootfs builds the container's file system: the safe unpacking
+// of an exported image, the overlay root, the mounts of proc, /dev and
+// friends, and pivot_root. It is the file-system half of the article's
+// "コンテナを作ってみよう" and its chroot/pivot_root and Copy-on-Write chapters.
+package rootfs
+
+// This file is the one place that calls mount(2), so that every mount
+// kobako makes is narrated the same way under --trace.
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/trace"
+)
+
+// mount calls mount(2) and reports it as one step with its shell twin.
+// Errors name the target as the learner knows it (shown), not the
+// /proc/self/fd path the call may really use (target).
+func mount(tr *trace.Tracer, step, shell, source, target, shown, fstype string, flags uintptr, data string) error {
+	err := unix.Mount(source, target, fstype, flags, data)
+	if tr.Enabled() {
+		call := fmt.Sprintf("unix.Mount(%q, %q, %q, %s, %q)", source, target, fstype, flagNames(flags), data)
+		tr.Step(step, shell, call, err)
+	}
+	if err != nil {
+		return fmt.Errorf("mount %s on %s: %w", fstypeOr(fstype, source), shown, err)
+	}
+	return nil
+}
+
+func fstypeOr(fstype, source string) string {
+	if fstype != "" {
+		return fstype
+	}
+	return source
+}
+
+var mountFlagNames = []struct {
+	flag uintptr
+	name string
+}{
+	{unix.MS_RDONLY, "MS_RDONLY"}, {unix.MS_NOSUID, "MS_NOSUID"}, {unix.MS_NODEV, "MS_NODEV"},
+	{unix.MS_NOEXEC, "MS_NOEXEC"}, {unix.MS_SYNCHRONOUS, "MS_SYNCHRONOUS"}, {unix.MS_REMOUNT, "MS_REMOUNT"},
+	{unix.MS_MANDLOCK, "MS_MANDLOCK"}, {unix.MS_DIRSYNC, "MS_DIRSYNC"}, {unix.MS_NOATIME, "MS_NOATIME"},
+	{unix.MS_NODIRATIME, "MS_NODIRATIME"}, {unix.MS_BIND, "MS_BIND"}, {unix.MS_MOVE, "MS_MOVE"},
+	{unix.MS_REC, "MS_REC"}, {unix.MS_UNBINDABLE, "MS_UNBINDABLE"}, {unix.MS_PRIVATE, "MS_PRIVATE"},
+	{unix.MS_SLAVE, "MS_SLAVE"}, {unix.MS_SHARED, "MS_SHARED"}, {unix.MS_RELATIME, "MS_RELATIME"},
+	{unix.MS_STRICTATIME, "MS_STRICTATIME"},
+}
+
+// flagNames spells mount flags as the constants a learner can grep for.
+func flagNames(flags uintptr) string {
+	var names []string
+	for _, f := range mountFlagNames {
+		if flags&f.flag != 0 {
+			names = append(names, "unix."+f.name)
+		}
+	}
+	if len(names) == 0 {
+		return "0"
+	}
+	return strings.Join(names, "|")
+}

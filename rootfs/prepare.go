@@ -1,0 +1,58 @@
+package rootfs
+
+// Preparing the root, in the init, before pivot_root. The article's
+// version, all under $ROOTFS:
+//
+//	mount -t proc proc $ROOTFS/proc
+//	touch $ROOTFS$(tty); mount --bind $(tty) $ROOTFS$(tty)
+//	touch $ROOTFS/dev/pts/ptmx; mount --bind /dev/pts/ptmx $ROOTFS/dev/pts/ptmx
+//	ln -sf /dev/pts/ptmx $ROOTFS/dev/ptmx
+//	touch $ROOTFS/dev/null && mount --bind /dev/null $ROOTFS/dev/null
+
+import (
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/trace"
+)
+
+// Prepare builds the container's file system at root, in the init's new
+// mount namespace: nothing it mounts is ever seen by the host.
+func Prepare(root string, overlay *Overlay, mounts []specs.Mount, tr *trace.Tracer) error {
+	// First, cut propagation to the host: without it, a mount made here
+	// could appear on the host if / is a shared mount (systemd makes it so).
+	// mount --make-rslave /
+	if err := mount(tr, "stop mount propagation to the host", "mount --make-rslave /", "", "/", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	if err := mountRoot(root, overlay, tr); err != nil {
+		return err
+	}
+	// Every later path is resolved from this handle, inside the root: a
+	// symlink in the image never leads a mount out of it.
+	rootDir, err := os.OpenFile(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open rootfs %s: %w", root, err)
+	}
+	defer rootDir.Close()
+	for _, m := range mounts {
+		if err := mountInRoot(rootDir, m, tr); err != nil {
+			return err
+		}
+	}
+	return makeDev(rootDir, tr)
+}
+
+// mountRoot makes root a mount point of its own, as pivot_root(2) needs:
+// the overlay of image and container layer, or the directory bound onto
+// itself (the article's `mount --bind $NEW_ROOT $NEW_ROOT`).
+func mountRoot(root string, overlay *Overlay, tr *trace.Tracer) error {
+	if overlay != nil {
+		return overlay.mount(root, tr)
+	}
+	// mount --rbind $ROOTFS $ROOTFS
+	return mount(tr, "make the rootfs a mount point", "mount --rbind "+root+" "+root, root, root, root, "", unix.MS_BIND|unix.MS_REC, "")
+}

@@ -1,0 +1,58 @@
+package runtime
+
+// The container's terminal (-t). The article binds the caller's own tty
+// into the rootfs (`mount --bind $(tty) $ROOTFS$(tty)`); a runtime instead
+// makes a new pty from the container's own devpts instance, so that `tty`
+// inside says /dev/pts/0, and hands the master end to whoever relays it
+// (`kobako run`, or podman's conmon through --console-socket).
+
+import (
+	"fmt"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/trace"
+	"github.com/kobako/kobako/rootfs"
+)
+
+// setupConsole runs in the init after pivot_root: /dev/ptmx is then the
+// container's (a link to pts/ptmx of its private devpts).
+func setupConsole(sync int, tr *trace.Tracer) error {
+	// open /dev/ptmx, unlockpt, open /dev/pts/N
+	master, slave, err := pty.Open()
+	tr.Step("open a pty", "(what script(1) does) open /dev/ptmx", "pty.Open()", err)
+	if err != nil {
+		return fmt.Errorf("open pty in container: %w", err)
+	}
+	defer slave.Close()
+	// mount --bind /dev/pts/N /dev/console
+	if err := rootfs.BindConsole(slave.Name(), tr); err != nil {
+		master.Close()
+		return err
+	}
+	err = sendMessage(sync, message{Type: msgConsole}, int(master.Fd()))
+	master.Close() // the parent has its own copy now
+	if err != nil {
+		return err
+	}
+	return becomeTerminalOwner(int(slave.Fd()), tr)
+}
+
+// becomeTerminalOwner makes the pty slave our stdin, stdout and stderr and
+// our controlling terminal, so ^C typed on it reaches the container.
+func becomeTerminalOwner(slave int, tr *trace.Tracer) error {
+	for fd := 0; fd <= 2; fd++ {
+		// exec 0<>/dev/pts/N 1>&0 2>&0
+		if err := unix.Dup3(slave, fd, 0); err != nil {
+			return fmt.Errorf("dup3 pty to fd %d: %w", fd, err)
+		}
+	}
+	// The init leads its own session (setsid at clone): take the tty.
+	err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0)
+	tr.Step("take the terminal", "setsid -c", "unix.IoctlSetInt(0, unix.TIOCSCTTY, 0)", err)
+	if err != nil {
+		return fmt.Errorf("ioctl TIOCSCTTY: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,285 @@
+package runtime
+
+// `kobako create`: the parent's half of the article's
+//
+//	unshare -muinpf /bin/sh -c "mount …; hostname …; exec capsh --chroot …"
+//
+// It re-executes this binary as the container's init inside new
+// namespaces (the clone flags are unshare's -m -u -i -n -p, and the init is
+// the fork that -f asks for), hands it its configuration, lets it build the
+// container and stops it right before the user's command: the init waits
+// on the exec fifo until `kobako start`.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/trace"
+	"github.com/kobako/kobako/internal/undo"
+	"github.com/kobako/kobako/rootfs"
+)
+
+// InitCommand is the hidden first argument that turns kobako into a
+// container's init (see Init).
+const InitCommand = "init"
+
+// Runtime creates and manages containers whose state lives under Root.
+type Runtime struct {
+	Root   string // --root: <Root>/<id>/state.json
+	Tracer *trace.Tracer
+}
+
+// CreateOptions is one container to create.
+type CreateOptions struct {
+	ID      string
+	Bundle  string      // recorded in the state, as the OCI state asks
+	Spec    *specs.Spec // Root.Path must be absolute
+	Overlay *rootfs.Overlay
+	// Stdio are the container's stdin, stdout and stderr when it has no
+	// terminal. Nil entries are /dev/null.
+	Stdio [3]*os.File
+}
+
+// Process is a created container's init, seen from the process that
+// created it (its parent, the one that can wait for it).
+type Process struct {
+	cmd     *exec.Cmd
+	Pid     int
+	Console *os.File // the pty master, when the container has a terminal
+}
+
+// InitError is a failure the init reported before the user's command ran.
+// Code is the exit status it stands for: 126 (cannot execute), 127 (not
+// found) or 125 (anything else: kobako's own failure).
+type InitError struct {
+	Code int
+	Msg  string
+}
+
+func (e *InitError) Error() string { return e.Msg }
+
+// Create starts the init and waits until the container is built and the
+// init is blocked before exec. On failure nothing is left: no process, no
+// state directory.
+func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
+	if err := checkID(opts.ID); err != nil {
+		return nil, err
+	}
+	var u undo.Stack
+	defer func() {
+		if err != nil {
+			u.RunIfNotReleased()
+		}
+	}()
+	dir, err := r.makeStateDir(opts.ID, &u)
+	if err != nil {
+		return nil, err
+	}
+	fifo, err := makeExecFifo(dir, &u)
+	if err != nil {
+		return nil, err
+	}
+	proc, sync, err := r.startInit(opts, fifo, &u)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(sync)
+	// The parent's part would go here (cgroup join, network): the child
+	// waits for "continue" so that none of it can race with its own steps.
+	if err := sendMessage(sync, message{Type: msgContinue}); err != nil {
+		return nil, err
+	}
+	if err := proc.awaitReady(sync); err != nil {
+		return nil, err
+	}
+	if err := r.recordCreated(opts, proc); err != nil {
+		return nil, err
+	}
+	u.Release()
+	return proc, nil
+}
+
+// makeStateDir makes <root>/<id>, 0700. Creating it is the atomic claim of
+// the id: of two concurrent creates, one gets EEXIST.
+func (r *Runtime) makeStateDir(id string, u *undo.Stack) (string, error) {
+	if err := os.MkdirAll(r.Root, 0o700); err != nil {
+		return "", fmt.Errorf("make state root: %w", err)
+	}
+	dir := r.dir(id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("container %s already exists", id)
+		}
+		return "", fmt.Errorf("make state dir: %w", err)
+	}
+	u.Push(func() error { return os.RemoveAll(dir) })
+	return dir, nil
+}
+
+// makeExecFifo makes the fifo the init blocks on, and opens it O_PATH: a
+// handle that the init can reopen for writing later, from inside the
+// container, through /proc/self/fd (runc's exec.fifo).
+func makeExecFifo(dir string, u *undo.Stack) (*os.File, error) {
+	path := filepath.Join(dir, execFifoFile)
+	// mkfifo -m 0600 exec.fifo
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		return nil, fmt.Errorf("mkfifo %s: %w", path, err)
+	}
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	u.Push(f.Close)
+	return f, nil
+}
+
+// startInit clones the init into its namespaces and sends its config. It
+// returns the parent's end of the sync socket.
+func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, u *undo.Stack) (*Process, int, error) {
+	flags, err := cloneFlags(opts.Spec.Linux)
+	if err != nil {
+		return nil, -1, err
+	}
+	// A packet socket pair for the sync protocol (see protocol.go).
+	socks, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, -1, fmt.Errorf("socketpair: %w", err)
+	}
+	parentSock, childSock := socks[0], os.NewFile(uintptr(socks[1]), "sync")
+	defer childSock.Close()
+	configR, configW, err := os.Pipe()
+	if err != nil {
+		unix.Close(parentSock)
+		return nil, -1, fmt.Errorf("config pipe: %w", err)
+	}
+	defer configR.Close()
+	defer configW.Close()
+
+	cmd := initCommand(opts, flags, configR, childSock, fifo, r.Tracer.File())
+	r.Tracer.Step("new namespaces", "unshare -muinpf", fmt.Sprintf("exec.Cmd{Path: \"/proc/self/exe\", Args: [kobako init], Cloneflags: %s}", flagNames(flags)), nil)
+	if err := cmd.Start(); err != nil {
+		unix.Close(parentSock)
+		return nil, -1, fmt.Errorf("start container init: %w", err)
+	}
+	proc := &Process{cmd: cmd, Pid: cmd.Process.Pid}
+	u.Push(func() error { unix.Close(parentSock); proc.kill(); return nil })
+
+	cfg := initConfig{ID: opts.ID, Spec: opts.Spec, Overlay: opts.Overlay, Trace: r.Tracer.Enabled()}
+	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
+		return nil, -1, fmt.Errorf("send config to init: %w", err)
+	}
+	return proc, parentSock, nil
+}
+
+// initCommand is "/proc/self/exe init" with the clone flags and the
+// descriptors of the protocol at their fixed numbers.
+func initCommand(opts CreateOptions, flags uintptr, config, sync, fifo, tracef *os.File) *exec.Cmd {
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe",
+		Args: []string{"kobako", InitCommand},
+		// Nothing of the caller's environment leaks into the container.
+		Env:        []string{},
+		ExtraFiles: []*os.File{config, sync, fifo, tracef}, // fds 3, 4, 5, 6
+		SysProcAttr: &unix.SysProcAttr{
+			Cloneflags: flags,
+			// setsid: the init leads a session of its own, so it can take
+			// a terminal as its controlling tty, and the caller's job
+			// control signals (^C on a non-tty run) are forwarded, not
+			// delivered behind kobako's back.
+			Setsid: true,
+		},
+	}
+	if !opts.Spec.Process.Terminal {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdio[0], opts.Stdio[1], opts.Stdio[2]
+	}
+	return cmd
+}
+
+// awaitReady reads the init's messages until it is ready or has failed.
+func (p *Process) awaitReady(sync int) error {
+	for {
+		m, fds, err := recvMessage(sync)
+		if err != nil {
+			if errors.Is(err, errPeerGone) {
+				return p.diedEarly()
+			}
+			return err
+		}
+		switch m.Type {
+		case msgConsole:
+			if len(fds) != 1 {
+				return fmt.Errorf("init sent %d descriptors for the console, want 1", len(fds))
+			}
+			p.Console = os.NewFile(uintptr(fds[0]), "pty master")
+		case msgReady:
+			return nil
+		case msgError:
+			p.cmd.Wait() // reap it: it exits right after reporting
+			return &InitError{Code: m.Code, Msg: m.Error}
+		default:
+			return fmt.Errorf("unexpected %q message from init", m.Type)
+		}
+	}
+}
+
+// diedEarly explains an init that closed the socket without a word.
+func (p *Process) diedEarly() error {
+	err := p.cmd.Wait()
+	return fmt.Errorf("container init died before it was ready: %v", err)
+}
+
+// recordCreated writes state.json with status "created".
+func (r *Runtime) recordCreated(opts CreateOptions, p *Process) error {
+	ps, err := readProcStat(p.Pid)
+	if err != nil {
+		return fmt.Errorf("read init start time: %w", err)
+	}
+	st := &State{
+		State: specs.State{
+			Version: specs.Version,
+			ID:      opts.ID,
+			Status:  specs.StateCreated,
+			Pid:     p.Pid,
+			Bundle:  opts.Bundle,
+		},
+		InitStartTime: ps.startTime,
+		Created:       time.Now().UTC(),
+	}
+	return r.saveState(st)
+}
+
+// Wait waits for the init to exit and returns its exit status the way a
+// shell reports it: the code, or 128+N when killed by signal N.
+func (p *Process) Wait() (int, error) {
+	err := p.cmd.Wait()
+	state := p.cmd.ProcessState
+	if state == nil {
+		return -1, err
+	}
+	ws := state.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+// Signal sends sig to the init.
+func (p *Process) Signal(sig os.Signal) error {
+	return p.cmd.Process.Signal(sig)
+}
+
+// kill ends an init that never became a container, and reaps it.
+func (p *Process) kill() {
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+}

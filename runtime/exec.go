@@ -1,0 +1,152 @@
+package runtime
+
+// The last steps of the init: find the command, enter its directory, wait
+// for `start`, then become the command — the article's `exec $CMD`.
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/trace"
+)
+
+// prepareExec enters the working directory and finds the command. It runs
+// after pivot_root, so paths, PATH and symlinks all resolve inside the
+// container's root, never the host's. Failing here, before "ready", lets
+// `create` report "not found" (127) or "cannot execute" (126) itself.
+func prepareExec(p *specs.Process, tr *trace.Tracer) (string, error) {
+	if len(p.Args) == 0 {
+		return "", errors.New("no command to run: give one, or use an image that has a default")
+	}
+	if err := enterCwd(p.Cwd, tr); err != nil {
+		return "", err
+	}
+	return lookPath(p.Args[0], envValue(p.Env, "PATH"))
+}
+
+// enterCwd creates the working directory if it is missing (docker does) and
+// enters it, then checks where it landed: a cwd outside the container's root
+// is how CVE-2024-21626 leaked the host's file system in.
+func enterCwd(cwd string, tr *trace.Tracer) error {
+	if !filepath.IsAbs(cwd) {
+		return fmt.Errorf("working directory %q must be absolute", cwd)
+	}
+	// mkdir -p $CWD && cd $CWD
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		return fmt.Errorf("make working directory: %w", err)
+	}
+	err := unix.Chdir(cwd)
+	tr.Step("enter working directory", "cd "+cwd, fmt.Sprintf("unix.Chdir(%q)", cwd), err)
+	if err != nil {
+		return fmt.Errorf("chdir %s: %w", cwd, err)
+	}
+	// getcwd(2) fails with ENOENT ("unreachable") when cwd is outside our root.
+	if _, err := unix.Getwd(); err != nil {
+		return fmt.Errorf("working directory %s is outside the container: %w", cwd, err)
+	}
+	return nil
+}
+
+// lookPath finds file the way a shell would, in the container's PATH.
+func lookPath(file, path string) (string, error) {
+	if strings.Contains(file, "/") {
+		return file, checkExecutable(file, file)
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		candidate := filepath.Join(dir, file)
+		err := checkExecutable(file, candidate)
+		if err == nil {
+			return candidate, nil
+		}
+		var ie *InitError
+		if errors.As(err, &ie) && ie.Code == 126 {
+			return "", err
+		}
+	}
+	return "", &InitError{Code: 127, Msg: fmt.Sprintf("%s: executable file not found in $PATH", file)}
+}
+
+// checkExecutable: 127 when missing, 126 when present but not runnable.
+func checkExecutable(name, path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &InitError{Code: 127, Msg: fmt.Sprintf("%s: no such file or directory", name)}
+	}
+	if err != nil {
+		return &InitError{Code: 126, Msg: fmt.Sprintf("%s: %v", name, err)}
+	}
+	if fi.IsDir() {
+		return &InitError{Code: 126, Msg: fmt.Sprintf("%s: is a directory", name)}
+	}
+	// test -x $CMD
+	if err := unix.Access(path, unix.X_OK); err != nil {
+		return &InitError{Code: 126, Msg: fmt.Sprintf("%s: permission denied", name)}
+	}
+	return nil
+}
+
+// awaitStart blocks until `kobako start` opens the exec fifo. The fifo lives
+// in the host's state dir, out of reach after pivot_root: the init reopens
+// the O_PATH handle it inherited, through its own /proc/self/fd.
+func awaitStart(tr *trace.Tracer) error {
+	path := fmt.Sprintf("/proc/self/fd/%d", fdExecFifo)
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, []byte{0}); err != nil {
+		return fmt.Errorf("write exec fifo: %w", err)
+	}
+	tr.Step("wait for start", "(blocks until kobako start)", fmt.Sprintf("unix.Open(%q, O_WRONLY)", path), nil)
+	return nil
+}
+
+// execCommand replaces the init with the user's command. Nothing of kobako
+// may pass into it: every descriptor above stderr is marked close-on-exec
+// first (the config pipe, the sync socket, the fifo handle, the trace).
+func execCommand(argv0 string, p *specs.Process, tr *trace.Tracer) error {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close_range: %w", err)
+	}
+	if err := setUser(p.User); err != nil {
+		return err
+	}
+	tr.Step("exec the command", "exec "+strings.Join(p.Args, " "), fmt.Sprintf("unix.Exec(%q, %q, env)", argv0, p.Args), nil)
+	// exec $CMD
+	err := unix.Exec(argv0, p.Args, p.Env)
+	code := 126
+	if errors.Is(err, unix.ENOENT) {
+		code = 127 // the file, or the interpreter it names, is missing
+	}
+	return &InitError{Code: code, Msg: fmt.Sprintf("exec %s: %v", p.Args[0], err)}
+}
+
+// setUser switches to the spec's user: groups, then gid, then uid — uid
+// last, because after it the process may no longer change the others.
+func setUser(u specs.User) error {
+	groups := make([]int, len(u.AdditionalGids))
+	for i, g := range u.AdditionalGids {
+		groups[i] = int(g)
+	}
+	if err := unix.Setgroups(groups); err != nil {
+		return fmt.Errorf("setgroups: %w", err)
+	}
+	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+		return fmt.Errorf("setgid %d: %w", u.GID, err)
+	}
+	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+		return fmt.Errorf("setuid %d: %w", u.UID, err)
+	}
+	return nil
+}

@@ -1,0 +1,29 @@
+package runtime
+
+// The host name: the article's `hostname $UUID`, which only changes the
+// name inside the new UTS namespace. See uts_namespaces(7).
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/trace"
+)
+
+func setHostname(spec *specs.Spec, tr *trace.Tracer) error {
+	if spec.Hostname == "" {
+		return nil
+	}
+	if !hasNamespace(spec.Linux, specs.UTSNamespace) {
+		return fmt.Errorf("hostname %q needs a UTS namespace of its own", spec.Hostname)
+	}
+	// hostname $UUID
+	err := unix.Sethostname([]byte(spec.Hostname))
+	tr.Step("set hostname", "hostname "+spec.Hostname, fmt.Sprintf("unix.Sethostname([]byte(%q))", spec.Hostname), err)
+	if err != nil {
+		return fmt.Errorf("sethostname %q: %w", spec.Hostname, err)
+	}
+	return nil
+}

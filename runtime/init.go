@@ -1,0 +1,110 @@
+package runtime
+
+// The container's init: this binary, re-executed as "/proc/self/exe init"
+// inside the new namespaces. It is the inside half of the article's
+//
+//	unshare -muinpf /bin/sh -c "
+//	    mount -t proc proc $ROOTFS/proc && … &&
+//	    hostname $UUID &&
+//	    exec capsh --chroot=$ROOTFS --drop=cap_sys_chroot -- -c 'exec $CMD'"
+//
+// and reads as that command does: one step per line, in this order.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	goruntime "runtime"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/kobako/kobako/internal/trace"
+	"github.com/kobako/kobako/netns"
+	"github.com/kobako/kobako/rootfs"
+)
+
+// Init builds the container from the inside and execs its command. It never
+// returns: it becomes the command, or exits reporting why not.
+func Init() {
+	// Capabilities, the cgroup namespace and the final execve belong to one
+	// thread: keep this goroutine on its thread for good.
+	goruntime.LockOSThread()
+
+	sync := int(fdSync)
+	err := initContainer(sync)
+	// Only failures get here. Before "ready" the parent is listening and
+	// tells the user; after it, the container's stderr is the only voice.
+	code := 125
+	var ie *InitError
+	if errors.As(err, &ie) {
+		code = ie.Code
+	}
+	if sendMessage(sync, message{Type: msgError, Error: err.Error(), Code: code}) != nil {
+		fmt.Fprintf(os.Stderr, "kobako: %v\n", err)
+	}
+	os.Exit(code)
+}
+
+func initContainer(sync int) error {
+	cfg, err := readConfig(childFile(fdConfig, "config"))
+	if err != nil {
+		return err
+	}
+	spec, tr := cfg.Spec, initTracer(cfg)
+	// Wait for the parent: it may still be putting us into our cgroup.
+	if m, _, err := recvMessage(sync); err != nil || m.Type != msgContinue {
+		return fmt.Errorf("waiting for the parent: %v %q", err, m.Type)
+	}
+	// unshare -C: now that we sit in our cgroup, it becomes our "/".
+	if err := enterCgroupNamespace(spec.Linux, tr); err != nil {
+		return err
+	}
+	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the rootfs.
+	if err := rootfs.Prepare(spec.Root.Path, cfg.Overlay, spec.Mounts, tr); err != nil {
+		return fmt.Errorf("prepare rootfs: %w", err)
+	}
+	// ip link set lo up: the article's `unshare -n` leaves lo down; docker
+	// brings it up, and so do we, so that 127.0.0.1 works in the container.
+	if hasNamespace(spec.Linux, specs.NetworkNamespace) {
+		if err := netns.LoopbackUp(tr); err != nil {
+			return err
+		}
+	}
+	// hostname $UUID
+	if err := setHostname(spec, tr); err != nil {
+		return err
+	}
+	// cd $ROOTFS && pivot_root . . && umount -l . — the robust chroot.
+	if err := rootfs.PivotRoot(spec.Root.Path, tr); err != nil {
+		return fmt.Errorf("change root: %w", err)
+	}
+	// With -t: a pty from the container's own /dev/pts, its master to the parent.
+	if spec.Process.Terminal {
+		if err := setupConsole(sync, tr); err != nil {
+			return err
+		}
+	}
+	// Find the command and enter its working directory: inside the new root,
+	// so that the image's PATH and symlinks are resolved in the image.
+	argv0, err := prepareExec(spec.Process, tr)
+	if err != nil {
+		return err
+	}
+	if err := sendMessage(sync, message{Type: msgReady}); err != nil {
+		return err
+	}
+	// Block here until `kobako start`.
+	if err := awaitStart(tr); err != nil {
+		return err
+	}
+	// exec $CMD — only returns on failure.
+	return execCommand(argv0, spec.Process, tr)
+}
+
+// initTracer narrates the child's steps on the caller's stderr (fd 6).
+func initTracer(cfg *initConfig) *trace.Tracer {
+	if !cfg.Trace {
+		return nil
+	}
+	return trace.New(childFile(fdTrace, "trace"))
+}

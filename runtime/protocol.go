@@ -1,0 +1,157 @@
+package runtime
+
+// The parent/child protocol, all of it in this file.
+//
+// `kobako create` (the parent) starts the container's init as
+// "/proc/self/exe init" with the namespace clone flags, and hands it four
+// file descriptors, always at the same numbers:
+//
+//	fd 3  config pipe   parent → child   one JSON initConfig, then EOF
+//	fd 4  sync socket   both ways        one JSON message per packet
+//	fd 5  exec fifo     O_PATH handle    init blocks on it until `start`
+//	fd 6  trace         child → terminal only with --trace
+//
+// The conversation on the sync socket:
+//
+//	parent                               child (init)
+//	  ── config on fd 3 ─────────────────►  reads it
+//	  (joins the cgroup, …)
+//	  ── {"type":"continue"} ────────────►  builds the container:
+//	                                         mounts, hostname, pivot_root
+//	  ◄── {"type":"console"} + pty fd ────  (only with a terminal)
+//	  ◄── {"type":"ready"} ───────────────  or {"type":"error",…}
+//	  writes state.json, exits                blocks opening the exec fifo
+//
+// A packet socket (SOCK_SEQPACKET) keeps message boundaries, and a unix
+// socket can carry a file descriptor (SCM_RIGHTS): that is how the pty
+// master made inside the container reaches the parent.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/rootfs"
+)
+
+// The descriptor numbers the child finds its ends at (3 + index in ExtraFiles).
+const (
+	fdConfig   = 3
+	fdSync     = 4
+	fdExecFifo = 5
+	fdTrace    = 6
+)
+
+// maxConfigSize caps what the child reads from the config pipe: a config is
+// data from outside, and a decoder fed without limit is a lesson runc learnt
+// the hard way (CVE-2021-43784).
+const maxConfigSize = 4 << 20
+
+// initConfig is everything the child needs, sent once over the config pipe.
+type initConfig struct {
+	ID      string          `json:"id"`
+	Spec    *specs.Spec     `json:"spec"`
+	Overlay *rootfs.Overlay `json:"overlay,omitempty"` // nil: Spec.Root.Path is used as it is
+	Trace   bool            `json:"trace,omitempty"`
+}
+
+// message is one packet on the sync socket.
+type message struct {
+	Type  string `json:"type"`            // continue, console, ready, error
+	Error string `json:"error,omitempty"` // with "error"
+	Code  int    `json:"code,omitempty"`  // with "error": the exit status it stands for
+}
+
+const (
+	msgContinue = "continue"
+	msgConsole  = "console"
+	msgReady    = "ready"
+	msgError    = "error"
+)
+
+// maxMessage is larger than any message we send; a longer packet is cut.
+const maxMessage = 64 << 10
+
+func sendMessage(sock int, m message, fds ...int) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	// MSG_NOSIGNAL: a peer that has gone away is an error, not a SIGPIPE.
+	if err := unix.Sendmsg(sock, data, oob, nil, unix.MSG_NOSIGNAL); err != nil {
+		return fmt.Errorf("send %q message: %w", m.Type, err)
+	}
+	return nil
+}
+
+// errPeerGone is what receiving returns when the other end closed the
+// socket without a word: for the parent, the child died.
+var errPeerGone = errors.New("the other end closed the sync socket")
+
+// recvMessage reads one packet and any file descriptors that came with it.
+func recvMessage(sock int) (message, []int, error) {
+	var m message
+	buf := make([]byte, maxMessage)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return m, nil, fmt.Errorf("receive on sync socket: %w", err)
+	}
+	if n == 0 {
+		return m, nil, errPeerGone
+	}
+	fds, err := parseRights(oob[:oobn])
+	if err != nil {
+		return m, nil, err
+	}
+	if err := json.Unmarshal(buf[:n], &m); err != nil {
+		return m, fds, fmt.Errorf("decode sync message: %w", err)
+	}
+	return m, fds, nil
+}
+
+func parseRights(oob []byte) ([]int, error) {
+	if len(oob) == 0 {
+		return nil, nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, fmt.Errorf("parse control message: %w", err)
+	}
+	var fds []int
+	for _, msg := range msgs {
+		rights, err := unix.ParseUnixRights(&msg)
+		if err != nil {
+			return nil, fmt.Errorf("parse passed descriptors: %w", err)
+		}
+		fds = append(fds, rights...)
+	}
+	return fds, nil
+}
+
+// readConfig decodes the initConfig from the config pipe, bounded.
+func readConfig(r io.Reader) (*initConfig, error) {
+	var cfg initConfig
+	dec := json.NewDecoder(io.LimitReader(r, maxConfigSize))
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("read init config: %w", err)
+	}
+	if cfg.Spec == nil || cfg.Spec.Process == nil || cfg.Spec.Root == nil {
+		return nil, errors.New("read init config: spec without process or root")
+	}
+	return &cfg, nil
+}
+
+// childFile wraps one of the inherited descriptors.
+func childFile(fd int, name string) *os.File {
+	return os.NewFile(uintptr(fd), name)
+}

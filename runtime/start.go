@@ -1,0 +1,80 @@
+package runtime
+
+// `kobako start`: release a created container. The init is blocked opening
+// the exec fifo for writing; opening it for reading here unblocks it, it
+// writes one byte and execs the user's command. This is runc's design, and
+// why `create` and `start` can be two processes: whoever waits for the
+// container (podman's conmon, containerd's shim, or `kobako run` itself) is
+// the one that called create.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/fileutil"
+)
+
+// Start lets a created container run its command.
+func (r *Runtime) Start(id string) error {
+	st, err := r.loadState(id)
+	if err != nil {
+		return err
+	}
+	unlock, err := fileutil.LockDir(r.dir(id))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if st.Status != specs.StateCreated {
+		return fmt.Errorf("container %s is %s, not created: only a created container can be started", id, st.Status)
+	}
+	fifo := filepath.Join(r.dir(id), execFifoFile)
+	if err := awaitFifo(fifo, st.Pid); err != nil {
+		return err
+	}
+	r.Tracer.Step("start the command", "(the init execs $CMD)", fmt.Sprintf("os.Open(%q) + read 1 byte", fifo), nil)
+	// Gone fifo = started: the status reads "running" from now on.
+	return os.Remove(fifo)
+}
+
+// awaitFifo reads the init's byte from the fifo, unless the init dies
+// before writing it. The fifo is opened non-blocking (an ordinary open
+// would block until a writer comes, forever if the init is dead) and
+// polled together with a pidfd, which turns readable when the process
+// exits. The init writes before it can exit, so once the pidfd fires the
+// byte, if there is one, is already waiting in the fifo.
+func awaitFifo(path string, pid int) error {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("pidfd_open %d: %w", pid, err)
+	}
+	defer unix.Close(pidfd)
+	fifo, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer unix.Close(fifo)
+	fds := []unix.PollFd{{Fd: int32(fifo), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("poll exec fifo: %w", err)
+		}
+		if fds[0].Revents != 0 || fds[1].Revents != 0 {
+			break
+		}
+	}
+	buf := make([]byte, 1)
+	if n, _ := unix.Read(fifo, buf); n == 1 {
+		return nil
+	}
+	return errors.New("container init exited before start: nothing to start")
+}

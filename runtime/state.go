@@ -1,0 +1,94 @@
+package runtime
+
+// The runtime state of one container: <root>/<id>/state.json, with the
+// fields `runc state` prints (the OCI "state" of the runtime spec). The
+// status is never trusted from the file: it is derived from the init's pid
+// each time, so a container whose kobako was killed still shows what it
+// really is.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/kobako/kobako/internal/fileutil"
+)
+
+// State is what state.json holds.
+type State struct {
+	specs.State
+	// InitStartTime is field 22 of /proc/<pid>/stat when the init started:
+	// pids are reused, and a pid with another start time is not our init.
+	InitStartTime uint64    `json:"initStartTime"`
+	Created       time.Time `json:"created"`
+}
+
+const (
+	stateFile    = "state.json"
+	execFifoFile = "exec.fifo"
+)
+
+// ErrNotExist says there is no state for that id.
+var ErrNotExist = errors.New("container does not exist")
+
+// validID accepts what runc accepts (and so rejects "..", "/" and friends:
+// an id becomes a directory name under --root).
+var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_+.-]*$`)
+
+func checkID(id string) error {
+	if !validID.MatchString(id) || len(id) > 1024 {
+		return fmt.Errorf("invalid container id %q: use letters, digits and _+.- only", id)
+	}
+	return nil
+}
+
+func (r *Runtime) dir(id string) string { return filepath.Join(r.Root, id) }
+
+// loadState reads state.json and derives the live status.
+func (r *Runtime) loadState(id string) (*State, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	var st State
+	err := fileutil.ReadJSON(filepath.Join(r.dir(id), stateFile), &st)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", id, ErrNotExist)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st.Status = r.liveStatus(&st)
+	return &st, nil
+}
+
+// liveStatus: stopped when the init is gone (or its pid now belongs to
+// another process); created while the exec fifo still waits for `start`;
+// running otherwise.
+func (r *Runtime) liveStatus(st *State) specs.ContainerState {
+	if !initAlive(st.Pid, st.InitStartTime) {
+		return specs.StateStopped
+	}
+	if _, err := os.Lstat(filepath.Join(r.dir(st.ID), execFifoFile)); err == nil {
+		return specs.StateCreated
+	}
+	return specs.StateRunning
+}
+
+func initAlive(pid int, startTime uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	st, err := readProcStat(pid)
+	// A zombie has exited: only its parent's wait is missing.
+	return err == nil && st.startTime == startTime && st.state != 'Z'
+}
+
+// saveState writes state.json atomically (see fileutil.WriteJSON).
+func (r *Runtime) saveState(st *State) error {
+	return fileutil.WriteJSON(filepath.Join(r.dir(st.ID), stateFile), st)
+}
