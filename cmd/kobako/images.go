@@ -1,0 +1,85 @@
+// kobako images: list the images in the store.
+//
+// Shell twin: ls /var/lib/kobako/images — the article's one $ROOTFS, many
+// times over, each with its image.json.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/kobako/kobako/image"
+)
+
+func imagesCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "images",
+		Usage: "list images",
+		Description: `Lists the images in the store (--data-root): the ones made with kobako import,
+and busybox once it has been built (the first kobako run busybox does that).
+
+Example:
+   sudo kobako images`,
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			// No requireRoot: reading needs only the right to read the store,
+			// and if that is missing, List's error says so.
+			g := globals(cmd)
+			images, err := image.NewStore(g.dataRoot, g.tracer).List()
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
+			fmt.Fprintln(w, "NAME\tSIZE\tCREATED\tSOURCE")
+			now := time.Now()
+			for _, img := range images {
+				fmt.Fprintf(w, "%s\t%s\t%s ago\t%s\n", img.Name, humanSize(img.Size), humanAge(now.Sub(img.Created)), img.Source)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+// humanSize writes a size as docker does: three significant digits and
+// decimal units, 1.2MB for 1 234 567 bytes.
+func humanSize(bytes int64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
+	size, unit := float64(bytes), 0
+	for size >= 999.5 && unit < len(units)-1 { // 999.5 would print as "1e+03"
+		size /= 1000
+		unit++
+	}
+	return fmt.Sprintf("%.3g%s", size, units[unit])
+}
+
+// humanAge writes how long ago something happened, as docker does: "3
+// minutes", "2 days".
+func humanAge(d time.Duration) string {
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d < time.Second:
+		return "less than a second"
+	case d < time.Minute:
+		return plural(int(d.Seconds()), "second")
+	case d < time.Hour:
+		return plural(int(d.Minutes()), "minute")
+	case d < 48*time.Hour:
+		return plural(int(d.Hours()), "hour")
+	case d < 14*24*time.Hour:
+		return plural(int(d.Hours()/24), "day")
+	case d < 60*24*time.Hour:
+		return plural(int(d.Hours()/24/7), "week")
+	case d < 2*365*24*time.Hour:
+		return plural(int(d.Hours()/24/30), "month")
+	}
+	return plural(int(d.Hours()/24/365), "year")
+}

@@ -1,0 +1,122 @@
+// kobako import: make an image from a docker export tarball.
+//
+// Shell twin: mkdir -p $ROOTFS && docker export $(docker create bash) | tar -x -C $ROOTFS
+// — the article's first step. The work is image.Store.Import's; this file
+// turns the command line into a reader and a name.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/kobako/kobako/image"
+)
+
+func importCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "make an image from a docker export tarball",
+		UsageText: "kobako import [--name NAME] FILE|-",
+		Description: `Unpacks a container's file system, as docker export writes it (a plain or
+gzipped tar), into a new image. FILE - reads the tarball from stdin.
+
+The tarball is treated as hostile: entries that reach outside the image
+(../x, /etc/passwd, links out) stop the import; device nodes are skipped,
+since kobako makes /dev itself.
+
+Example:
+   docker export $(docker create bash) > bash.tar
+   sudo kobako import --name bash bash.tar
+   sudo kobako run -it --rm bash`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{
+				Name:  "name",
+				Usage: "image `NAME` (default: the file name without .tar/.tar.gz; required for -)",
+			},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := requireRoot(); err != nil {
+				return err
+			}
+			if cmd.Args().Len() != 1 {
+				return errors.New(`"import" needs one tarball: kobako import [--name NAME] FILE|-`)
+			}
+			return importTarball(cmd, cmd.Args().First())
+		},
+	}
+}
+
+// importTarball imports file ("-" for stdin) and reports the new image.
+func importTarball(cmd *cli.Command, file string) error {
+	name, err := importName(cmd.String("name"), file)
+	if err != nil {
+		return err
+	}
+	in, size, source, err := openTarball(file)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+
+	g := globals(cmd)
+	r, done := withProgress(in, size, "importing "+name)
+	img, err := image.NewStore(g.dataRoot, g.tracer).Import(r, name, image.ImportOptions{Source: source})
+	done()
+	if err != nil {
+		return err
+	}
+	if len(img.Skipped) > 0 {
+		fmt.Fprintf(os.Stderr, "kobako: skipped %d device nodes and other special files (kobako makes /dev itself): %s\n",
+			len(img.Skipped), listSome(img.Skipped, 5))
+	}
+	fmt.Println(img.Name)
+	return nil
+}
+
+// importName is --name, or the file's name made into an image name. It is
+// checked before anything is read.
+func importName(flag, file string) (string, error) {
+	name := flag
+	if name == "" {
+		if file == "-" {
+			return "", errors.New("importing from stdin (-) needs a name: kobako import --name NAME -")
+		}
+		name = image.NameFromFile(file)
+	}
+	return name, image.ValidName(name)
+}
+
+// openTarball opens file, or stdin for "-", and says how big it is (-1 when
+// unknown) and where it came from, for kobako images.
+func openTarball(file string) (in io.ReadCloser, size int64, source string, err error) {
+	if file == "-" {
+		return io.NopCloser(os.Stdin), -1, "-", nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("open tarball: %w", err)
+	}
+	size = -1
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	if source, err = filepath.Abs(file); err != nil {
+		source = file // the working directory is gone; the name as given will do
+	}
+	return f, size, source, nil
+}
+
+// listSome joins the first n names and says how many more there are.
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
+}

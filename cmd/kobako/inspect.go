@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/kobako/kobako/container"
+	"github.com/kobako/kobako/rootfs"
+)
+
+// inspection is what `kobako inspect` prints for one container.
+type inspection struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Image      string            `json:"image"`
+	Command    []string          `json:"command"`
+	Created    string            `json:"created"`
+	Status     string            `json:"status"`
+	Pid        int               `json:"pid,omitempty"`
+	ExitCode   *int              `json:"exitCode,omitempty"`
+	Hostname   string            `json:"hostname"`
+	Namespaces map[string]string `json:"namespaces,omitempty"`
+	Bundle     string            `json:"bundle"`
+	Rootfs     string            `json:"rootfs"`
+	Overlay    *rootfs.Overlay   `json:"overlay"`
+}
+
+func inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "show a container's details as JSON",
+		ArgsUsage: "CONTAINER...",
+		Description: `Prints id, image, pid, status, the inodes of its namespaces (compare with
+ls -l /proc/$$/ns on the host: every one differs), and where its layers are.
+While it runs, its root as the container sees it is /proc/<pid>/root: the
+overlay is mounted inside the container's mount namespace only.
+
+Example:
+   sudo kobako inspect web`,
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.Args().Len() == 0 {
+				return errors.New(`"inspect" needs at least one container: kobako inspect CONTAINER...`)
+			}
+			g := globals(cmd)
+			store := container.NewStore(g.root, g.dataRoot, g.tracer)
+			var out []inspection
+			for _, ref := range cmd.Args().Slice() {
+				c, err := store.Lookup(ref)
+				if err != nil {
+					return err
+				}
+				in, err := inspect(store, c)
+				if err != nil {
+					return err
+				}
+				out = append(out, in)
+			}
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		},
+	}
+}
+
+func inspect(store *container.Store, c *container.Container) (inspection, error) {
+	st, err := store.Status(c)
+	if err != nil {
+		return inspection{}, err
+	}
+	spec, err := c.Spec()
+	if err != nil {
+		return inspection{}, err
+	}
+	in := inspection{
+		ID: c.ID, Name: c.Name, Image: c.Image, Command: c.Command,
+		Created: c.Created.Format("2006-01-02T15:04:05Z"), Status: string(st.State),
+		Pid: st.Pid, ExitCode: c.ExitCode, Hostname: spec.Hostname, Namespaces: st.Namespaces,
+		Bundle: c.Bundle, Rootfs: filepath.Join(c.Bundle, "rootfs"), Overlay: c.Overlay,
+	}
+	if st.Pid > 0 {
+		in.Rootfs = fmt.Sprintf("/proc/%d/root", st.Pid)
+	}
+	return in, nil
+}

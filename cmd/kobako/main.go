@@ -1,0 +1,96 @@
+// Command kobako is an educational container runtime: it does, step by step
+// and in native Go, what the article "コンテナ技術入門" does by hand with
+// unshare, mount, hostname, pivot_root and friends.
+//
+// This file wires the commands together and turns errors into exit codes.
+// Each command lives in its own file (run.go, ps.go, import.go …) and does no
+// kernel work itself: it turns flags into a request for the packages below.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/kobako/kobako/runtime"
+)
+
+func main() {
+	// The container's init is this same binary, re-executed as
+	// "/proc/self/exe init" inside the new namespaces. It must not go
+	// through the CLI parser: it reads its whole configuration from a pipe.
+	if len(os.Args) > 1 && os.Args[1] == runtime.InitCommand {
+		runtime.Init() // never returns
+	}
+	os.Exit(run(os.Args))
+}
+
+// run executes the command line and returns the process exit status.
+func run(args []string) int {
+	app := &cli.Command{
+		Name:  "kobako",
+		Usage: "a small box: an educational container runtime",
+		Description: `kobako builds containers the way the article "コンテナ技術入門" does by hand —
+unshare, mount proc, bind /dev, hostname, pivot_root — but in Go, one kernel
+call at a time. Add --trace to any command to see each step with its shell twin.
+
+Start here:
+   sudo kobako run -it --rm busybox sh`,
+		Version:                version,
+		Flags:                  globalFlags(),
+		Commands:               commands(),
+		UseShortOptionHandling: true,
+		Suggest:                true,
+		HideHelpCommand:        true,
+		// Errors are printed once, by us, with the exit code they carry.
+		ExitErrHandler: func(context.Context, *cli.Command, error) {},
+	}
+	err := app.Run(context.Background(), args)
+	if err == nil {
+		return 0
+	}
+	var exit *exitError
+	if errors.As(err, &exit) {
+		if exit.err != nil {
+			fmt.Fprintf(os.Stderr, "kobako: %v\n", exit.err)
+		}
+		return exit.code
+	}
+	fmt.Fprintf(os.Stderr, "kobako: %v\n", err)
+	return 1
+}
+
+func commands() []*cli.Command {
+	return []*cli.Command{
+		runCommand(),
+		psCommand(),
+		rmCommand(),
+		inspectCommand(),
+		importCommand(),
+		imagesCommand(),
+		rmiCommand(),
+		versionCommand(),
+		monitorCommand(),
+	}
+}
+
+// exitError carries the exit status a command wants, docker's convention:
+// 125 when kobako itself failed, 126/127 when the command could not be
+// executed or found, the container's own status otherwise. A nil err means
+// "exit quietly with this code" (the container already said what it had to).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/kobako/kobako/container"
+)
+
+func rmCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rm",
+		Usage:     "remove one or more containers",
+		ArgsUsage: "CONTAINER...",
+		Description: `Removes containers (by name, id or unique id prefix): their runtime state,
+their writable layer, their name. A running container is refused unless -f,
+which kills it (SIGKILL to its PID 1, which takes the whole PID namespace
+with it) and then removes it.
+
+Examples:
+   sudo kobako rm tiny_bento
+   sudo kobako rm -f web`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill a running container first"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := requireRoot(); err != nil {
+				return err
+			}
+			if cmd.Args().Len() == 0 {
+				return errors.New(`"rm" needs at least one container: kobako rm [-f] CONTAINER...`)
+			}
+			g := globals(cmd)
+			store := container.NewStore(g.root, g.dataRoot, g.tracer)
+			var errs []error
+			for _, ref := range cmd.Args().Slice() {
+				c, err := store.Lookup(ref)
+				if err == nil {
+					err = store.Remove(c, cmd.Bool("force"))
+				}
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Println(ref)
+			}
+			return errors.Join(errs...)
+		},
+	}
+}

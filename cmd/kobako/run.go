@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/kobako/kobako/container"
+	"github.com/kobako/kobako/image"
+	"github.com/kobako/kobako/runtime"
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a command in a new container",
+		ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+		Description: `Creates a container from IMAGE and runs COMMAND in it (default: the image's
+shell), the way the article's one long "unshare -muinpf … capsh --chroot" does:
+new mount, UTS, IPC, PID, network and cgroup namespaces, an overlay root on
+the image, proc and a fresh /dev, its own hostname, pivot_root, then exec.
+
+The exit status is the command's (128+N if killed by signal N); 125 means
+kobako itself failed, 126 that the command cannot be executed, 127 that it
+was not found.
+
+Examples:
+   sudo kobako run -it --rm busybox sh
+   sudo kobako run --rm busybox hostname
+   sudo kobako --trace run --rm busybox true     # every kernel step, narrated
+   sudo kobako run --name web -d busybox httpd -f -p 8080`,
+		// Flags end at the image: everything after it is the command's.
+		StopOnNthArg: intPtr(1),
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open and connect it to the container"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container a terminal (a pty of its own)"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container id; see kobako ps"},
+			&cli.StringFlag{Name: "name", Usage: "name the container (default: a generated adjective_noun)"},
+			&cli.StringFlag{Name: "hostname", Usage: "host name inside the container (default: the short id, as the article uses uuidgen)"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE` (repeatable)"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (made if missing)", Value: "/"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			code, err := runContainer(cmd)
+			if err != nil {
+				return &exitError{code: exitCodeOf(err), err: err}
+			}
+			if code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+}
+
+// runContainer returns the container's exit status, or kobako's error.
+func runContainer(cmd *cli.Command) (int, error) {
+	if err := requireRoot(); err != nil {
+		return 0, err
+	}
+	if cmd.Args().Len() == 0 {
+		return 0, errors.New(`"run" needs an image: kobako run [OPTIONS] IMAGE [COMMAND...] (try: kobako run -it --rm busybox sh)`)
+	}
+	g := globals(cmd)
+	img, err := image.NewStore(g.dataRoot, g.tracer).Get(cmd.Args().First())
+	if err != nil {
+		return 0, err
+	}
+	spec, err := specFromFlags(cmd, img)
+	if err != nil {
+		return 0, err
+	}
+	store := container.NewStore(g.root, g.dataRoot, g.tracer)
+	c, err := store.Create(container.CreateOptions{
+		Name: cmd.String("name"), Image: img.Name, ImageRootfs: img.Rootfs, Spec: spec,
+		AutoRemove: cmd.Bool("rm"), Detached: cmd.Bool("detach"),
+	})
+	if err != nil {
+		return 0, err
+	}
+	if cmd.Bool("detach") {
+		if err := store.StartDetached(c); err != nil {
+			return 0, err
+		}
+		fmt.Println(c.ID)
+		return 0, nil
+	}
+	return store.Run(c, stdioFor(cmd))
+}
+
+// specFromFlags turns the flags into the container's OCI configuration.
+func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
+	args := cmd.Args().Tail()
+	if len(args) == 0 {
+		args = img.Cmd
+	}
+	if len(args) == 0 {
+		return nil, fmt.Errorf("image %s has no default command (no /bin/sh): give one after the image name", img.Name)
+	}
+	spec := runtime.DefaultSpec("", args)
+	for _, kv := range cmd.StringSlice("env") {
+		if !strings.Contains(kv, "=") {
+			// docker's -e KEY passes the caller's value through.
+			kv += "=" + os.Getenv(kv)
+		}
+		spec.Process.Env = append(spec.Process.Env, kv)
+	}
+	spec.Process.Cwd = cmd.String("workdir")
+	spec.Process.Terminal = cmd.Bool("tty")
+	spec.Hostname = cmd.String("hostname")
+	return spec, nil
+}
+
+// stdioFor: stdout and stderr always; stdin with -i only, as docker does.
+func stdioFor(cmd *cli.Command) container.Stdio {
+	stdio := container.Stdio{Out: os.Stdout, Err: os.Stderr}
+	if cmd.Bool("interactive") {
+		stdio.In = os.Stdin
+	}
+	return stdio
+}
+
+// exitCodeOf maps kobako's errors to docker's exit statuses.
+func exitCodeOf(err error) int {
+	var ie *runtime.InitError
+	if errors.As(err, &ie) && ie.Code != 0 {
+		return ie.Code
+	}
+	return 125
+}
+
+func intPtr(n int) *int { return &n }

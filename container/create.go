@@ -1,0 +1,101 @@
+package container
+
+// Making a container: an id, a name, a bundle directory with its OCI
+// config, and the empty layer the overlay will write into. Nothing runs
+// yet; run.go and monitor.go start it through the runtime.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/kobako/kobako/internal/fileutil"
+	"github.com/kobako/kobako/internal/undo"
+	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/runtime"
+)
+
+// CreateOptions describes a container to make.
+type CreateOptions struct {
+	Name        string // empty: generated
+	Image       string
+	ImageRootfs string      // the image's tree: the overlay's lower layer
+	Spec        *specs.Spec // from the flags; Root, default hostname and env are filled in here
+	AutoRemove  bool        // --rm
+	Detached    bool        // -d
+}
+
+// Create makes the container's directory and record. On failure nothing
+// is left behind.
+func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	var u undo.Stack
+	defer func() {
+		if err != nil {
+			u.RunIfNotReleased()
+		}
+	}()
+	bundle := filepath.Join(s.containersDir(), id)
+	if err := os.MkdirAll(s.containersDir(), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(bundle, 0o700); err != nil {
+		return nil, fmt.Errorf("make container dir: %w", err)
+	}
+	u.Push(func() error { return os.RemoveAll(bundle) })
+	name, err := s.claimName(opts.Name, id)
+	if err != nil {
+		return nil, err
+	}
+	u.Push(func() error { return s.releaseName(name, id) })
+
+	// mkdir upper work rootfs — the article's $CONTAINER/{diff,work,merged}
+	overlay := &rootfs.Overlay{
+		Lower: []string{opts.ImageRootfs},
+		Upper: filepath.Join(bundle, "upper"),
+		Work:  filepath.Join(bundle, "work"),
+	}
+	for _, dir := range []string{overlay.Upper, overlay.Work, filepath.Join(bundle, "rootfs")} {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("make container layer: %w", err)
+		}
+	}
+	completeSpec(opts.Spec, bundle, id)
+	if err := fileutil.WriteJSON(filepath.Join(bundle, "config.json"), opts.Spec); err != nil {
+		return nil, err
+	}
+	c = &Container{Bundle: bundle, Record: Record{
+		ID: id, Name: name, Image: opts.Image, Command: opts.Spec.Process.Args,
+		Created: time.Now().UTC(), AutoRemove: opts.AutoRemove, Detached: opts.Detached,
+		Tty: opts.Spec.Process.Terminal, Overlay: overlay,
+	}}
+	if err := s.save(c); err != nil {
+		return nil, err
+	}
+	u.Release()
+	return c, nil
+}
+
+// completeSpec fills in what only the container's id and bundle decide.
+func completeSpec(spec *specs.Spec, bundle, id string) {
+	spec.Root = &specs.Root{Path: filepath.Join(bundle, "rootfs")}
+	if spec.Hostname == "" {
+		spec.Hostname = id[:12]
+	}
+	spec.Process.Env = runtime.FillEnv(spec.Process.Env, spec.Hostname, spec.Process.Terminal)
+}
+
+// Spec reads the container's config.json.
+func (c *Container) Spec() (*specs.Spec, error) {
+	var spec specs.Spec
+	if err := fileutil.ReadJSON(filepath.Join(c.Bundle, "config.json"), &spec); err != nil {
+		return nil, err
+	}
+	return &spec, nil
+}

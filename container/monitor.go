@@ -1,0 +1,146 @@
+package container
+
+// Detached containers (`kobako run -d`). Someone must stay the container's
+// parent: wait for it, keep its output, record its exit status, remove it
+// after --rm. `kobako run -d` cannot, since it returns at once, so it starts
+// a small monitor — this same binary, as the hidden command `monitor`, in a
+// session of its own — which creates and starts the container and then
+// waits. (podman's conmon and containerd's shim play the same part for
+// runc.) If the monitor is SIGKILLed, the container runs on; `ps -a` still
+// shows its real state and `rm -f` still removes it.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/runtime"
+)
+
+// monitorReport is what the monitor tells `run -d` once, on fd 3.
+type monitorReport struct {
+	Error string `json:"error,omitempty"`
+	Code  int    `json:"code,omitempty"` // 125, 126 or 127 with an error
+}
+
+// MonitorCommand is the hidden command that runs a monitor.
+const MonitorCommand = "monitor"
+
+// StartDetached starts a monitor for c and returns once the container runs
+// (or failed to start: then it is already removed).
+func (s *Store) StartDetached(c *Container) error {
+	reportR, reportW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer reportR.Close()
+	args := []string{"kobako", "--root", s.root, "--data-root", s.dataRoot}
+	if s.tracer.Enabled() {
+		args = append(args, "--trace")
+	}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        append(args, MonitorCommand, c.ID),
+		Dir:         "/",
+		Stderr:      os.Stderr, // for --trace, until the container started
+		ExtraFiles:  []*os.File{reportW},
+		SysProcAttr: &unix.SysProcAttr{Setsid: true},
+	}
+	err = cmd.Start()
+	reportW.Close()
+	if err != nil {
+		return fmt.Errorf("start monitor: %w", err)
+	}
+	defer cmd.Process.Release() // it outlives us on purpose
+	var report monitorReport
+	if err := json.NewDecoder(reportR).Decode(&report); err != nil {
+		return fmt.Errorf("the monitor of %s died before starting it: %v", c.Name, err)
+	}
+	if report.Error != "" {
+		return &runtime.InitError{Code: report.Code, Msg: report.Error}
+	}
+	return nil
+}
+
+// Monitor is the monitor process: create, start, report, wait, record.
+func (s *Store) Monitor(id string, report *os.File) error {
+	c, err := s.load(id)
+	if err != nil {
+		return err
+	}
+	proc, err := s.startMonitored(c)
+	var rep monitorReport
+	if err != nil {
+		rep = monitorReport{Error: err.Error(), Code: 125}
+		var ie *runtime.InitError
+		if errors.As(err, &ie) {
+			rep.Code = ie.Code
+		}
+	}
+	json.NewEncoder(report).Encode(rep)
+	report.Close()
+	if err != nil {
+		return err
+	}
+	code, err := proc.Wait()
+	if err != nil {
+		return err
+	}
+	return s.finish(c, code)
+}
+
+// startMonitored creates and starts c with its output going to log files.
+func (s *Store) startMonitored(c *Container) (*runtime.Process, error) {
+	logs, err := openLogs(c.Bundle)
+	if err != nil {
+		return nil, s.removeAfterFailure(c, err)
+	}
+	proc, err := s.createProcess(c, logs)
+	if err != nil {
+		return nil, err
+	}
+	if proc.Console != nil {
+		go io.Copy(logs[1], proc.Console)
+	}
+	if err := s.rt.Start(c.ID); err != nil {
+		proc.Signal(unix.SIGKILL)
+		proc.Wait()
+		return nil, s.removeAfterFailure(c, err)
+	}
+	// From now on nobody reads our stderr: keep what we may still say.
+	return proc, quietStderr(filepath.Join(c.Bundle, "monitor.log"))
+}
+
+// openLogs returns /dev/null, stdout.log and stderr.log of the bundle.
+func openLogs(bundle string) ([3]*os.File, error) {
+	var files [3]*os.File
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return files, err
+	}
+	files[0] = null
+	for i, name := range []string{"stdout.log", "stderr.log"} {
+		f, err := os.OpenFile(filepath.Join(bundle, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return files, fmt.Errorf("open log: %w", err)
+		}
+		files[i+1] = f
+	}
+	return files, nil
+}
+
+func quietStderr(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// exec 2>>monitor.log
+	return unix.Dup3(int(f.Fd()), 2, 0)
+}

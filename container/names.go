@@ -1,0 +1,97 @@
+package container
+
+// Ids and names. An id is 64 random hex digits (docker's and the OCI
+// runtimes' habit); people use the first 12, which are also the default
+// host name, as the article uses the output of uuidgen. A name is claimed
+// by creating the symlink names/<name> -> <id>: symlink(2) fails if the
+// name exists, so two concurrent runs can never both get it.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+func newID() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make container id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+var hexID = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func validHexID(s string) bool { return hexID.MatchString(s) }
+
+// validName is docker's rule for container names.
+var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
+
+// claimName reserves name for id. An empty name gets a generated one.
+func (s *Store) claimName(name, id string) (string, error) {
+	if err := os.MkdirAll(s.namesDir(), 0o700); err != nil {
+		return "", err
+	}
+	if name != "" {
+		if !validName.MatchString(name) {
+			return "", fmt.Errorf("invalid container name %q: use letters, digits and _.- (starting with a letter or digit)", name)
+		}
+		if validHexID(name) {
+			return "", fmt.Errorf("invalid container name %q: it looks like an id", name)
+		}
+		return name, s.link(name, id)
+	}
+	for tries := 0; ; tries++ {
+		name, err := generatedName(tries)
+		if err != nil {
+			return "", err
+		}
+		err = s.link(name, id)
+		if err == nil || tries > 20 {
+			return name, err
+		}
+	}
+}
+
+func (s *Store) link(name, id string) error {
+	err := os.Symlink(id, filepath.Join(s.namesDir(), name))
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("the name %q is already in use: remove that container (kobako rm %s) or choose another --name", name, name)
+	}
+	return err
+}
+
+func (s *Store) releaseName(name, id string) error {
+	path := filepath.Join(s.namesDir(), name)
+	if target, err := os.Readlink(path); err != nil || target != id {
+		return nil // not ours (any more)
+	}
+	return os.Remove(path)
+}
+
+// A generated name is "adjective_noun", from the small-box world.
+var (
+	adjectives = []string{"tiny", "quiet", "brave", "sleepy", "shiny", "nimble", "gentle", "clever", "lucky", "sturdy", "humble", "merry", "calm", "bold", "kind", "swift"}
+	nouns      = []string{"bento", "hako", "kobako", "tsutsumi", "furoshiki", "kago", "tansu", "masu", "jubako", "okame", "daruma", "tanuki", "kitsune", "tsuru", "koi", "neko"}
+)
+
+func generatedName(tries int) (string, error) {
+	a, err := rand.Int(rand.Reader, big.NewInt(int64(len(adjectives))))
+	if err != nil {
+		return "", err
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(len(nouns))))
+	if err != nil {
+		return "", err
+	}
+	name := adjectives[a.Int64()] + "_" + nouns[n.Int64()]
+	if tries > 3 {
+		name = fmt.Sprintf("%s%d", name, tries)
+	}
+	return name, nil
+}

@@ -1,0 +1,57 @@
+package container
+
+// `kobako rm`: the article's clean-up (`cgdelete …; rm -rf $ROOTFS`) for one
+// container: stop it if asked to, delete its runtime state, its layer and
+// its name. Every step tolerates a half-removed container, so a container
+// whose kobako was SIGKILLed mid-way can always be removed.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/kobako/kobako/internal/fileutil"
+	"github.com/kobako/kobako/runtime"
+)
+
+// Remove deletes a container. A running one is refused unless force, which
+// kills it first.
+func (s *Store) Remove(c *Container, force bool) error {
+	unlock, err := fileutil.LockDir(c.Bundle)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // removed meanwhile by someone else
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := os.Stat(c.Bundle); err != nil {
+		return nil // removed while we waited for the lock
+	}
+	return s.removeLocked(c, force)
+}
+
+func (s *Store) removeLocked(c *Container, force bool) error {
+	st, err := s.rt.State(c.ID)
+	switch {
+	case errors.Is(err, runtime.ErrNotExist):
+		// Never created, or its state went with a reboot: nothing to stop.
+	case err != nil:
+		return err
+	case st.Status != specs.StateStopped && !force:
+		return fmt.Errorf("container %s is %s: stop it first, or remove it with rm -f", c.Name, st.Status)
+	default:
+		if err := s.rt.Delete(c.ID, force); err != nil {
+			return err
+		}
+	}
+	// rm -rf $CONTAINER (its layer, config and logs)
+	err = os.RemoveAll(c.Bundle)
+	s.tracer.Step("remove the container layer", "rm -rf "+c.Bundle, "os.RemoveAll(bundle)", err)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", c.Bundle, err)
+	}
+	return s.releaseName(c.Name, c.ID)
+}

@@ -1,0 +1,121 @@
+package container
+
+// Running a container in the foreground: `kobako run` is create + start
+// over the runtime, and then the waiting parent — it relays the terminal,
+// forwards signals to the container's PID 1, and reports its exit status.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/fileutil"
+	"github.com/kobako/kobako/runtime"
+)
+
+// Stdio is what the container's stdin, stdout and stderr are connected to
+// when it has no terminal (nil: /dev/null), and the terminal of the person
+// when it has one.
+type Stdio struct {
+	In, Out, Err *os.File
+}
+
+// forwardedSignals reach the container's PID 1 when kobako receives them.
+// Remember that a PID namespace's init ignores any signal it has no
+// handler for (pid_namespaces(7)): `kill -TERM` of a plain `sleep` does
+// nothing, as with docker.
+var forwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
+
+// Run creates and starts c and waits for it. It returns the container's
+// exit status (128+N when killed by signal N).
+func (s *Store) Run(c *Container, stdio Stdio) (int, error) {
+	proc, err := s.createProcess(c, [3]*os.File{stdio.In, stdio.Out, stdio.Err})
+	if err != nil {
+		return 0, err
+	}
+	signals := make(chan os.Signal, 16)
+	signal.Notify(signals, append(forwardedSignals, unix.SIGWINCH)...)
+	defer signal.Stop(signals)
+
+	var relay *terminalRelay
+	if proc.Console != nil {
+		if relay, err = startRelay(proc.Console, stdio); err != nil {
+			proc.Signal(unix.SIGKILL)
+			proc.Wait()
+			return 0, s.removeAfterFailure(c, err)
+		}
+		defer relay.restore()
+	}
+	if err := s.rt.Start(c.ID); err != nil {
+		proc.Signal(unix.SIGKILL)
+		proc.Wait()
+		return 0, s.removeAfterFailure(c, err)
+	}
+	go forward(signals, proc, relay)
+	code, err := proc.Wait()
+	if relay != nil {
+		relay.drain()
+	}
+	if err != nil {
+		return 0, err
+	}
+	return code, s.finish(c, code)
+}
+
+// createProcess asks the runtime to create the container. If that fails,
+// the container is removed again: `run` that could not run leaves nothing.
+func (s *Store) createProcess(c *Container, stdio [3]*os.File) (*runtime.Process, error) {
+	spec, err := c.Spec()
+	if err != nil {
+		return nil, err
+	}
+	proc, err := s.rt.Create(runtime.CreateOptions{
+		ID: c.ID, Bundle: c.Bundle, Spec: spec, Overlay: c.Overlay, Stdio: stdio,
+	})
+	if err != nil {
+		return nil, s.removeAfterFailure(c, err)
+	}
+	return proc, nil
+}
+
+func (s *Store) removeAfterFailure(c *Container, cause error) error {
+	if err := s.Remove(c, true); err != nil {
+		return errors.Join(cause, fmt.Errorf("clean up container %s: %w", c.Name, err))
+	}
+	return cause
+}
+
+func forward(signals <-chan os.Signal, proc *runtime.Process, relay *terminalRelay) {
+	for sig := range signals {
+		if sig == unix.SIGWINCH {
+			relay.resize()
+			continue
+		}
+		proc.Signal(sig) // a container that has just exited: nothing to do
+	}
+}
+
+// finish records the exit status, and removes the container after --rm.
+func (s *Store) finish(c *Container, code int) error {
+	if c.AutoRemove {
+		return s.Remove(c, true)
+	}
+	unlock, err := fileutil.LockDir(c.Bundle)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // removed meanwhile (rm -f from another terminal)
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	now := time.Now().UTC()
+	c.ExitCode, c.FinishedAt = &code, &now
+	if err := s.save(c); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/kobako/kobako/runtime"
+)
+
+// Status is a container's live state, as `ps` and `inspect` show it.
+type Status struct {
+	State      specs.ContainerState // created, running or stopped
+	Pid        int                  // the init's pid on the host, while it runs
+	Namespaces map[string]string    // "net" → "net:[4026532…]", while it runs
+}
+
+// Status asks the runtime how c is doing. A container without runtime
+// state (never started, or the state went with a reboot) is stopped.
+func (s *Store) Status(c *Container) (Status, error) {
+	st, err := s.rt.State(c.ID)
+	if errors.Is(err, runtime.ErrNotExist) {
+		return Status{State: specs.StateStopped}, nil
+	}
+	if err != nil {
+		return Status{}, err
+	}
+	out := Status{State: st.Status}
+	if st.Status != specs.StateStopped {
+		out.Pid = st.Pid
+		out.Namespaces = namespaceInodes(st.Pid)
+	}
+	return out, nil
+}
+
+// namespaceInodes reads /proc/<pid>/ns/*: two processes share a namespace
+// exactly when these links match (the article's `ls -l /proc/$$/ns`).
+func namespaceInodes(pid int) map[string]string {
+	dir := fmt.Sprintf("/proc/%d/ns", pid)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	inodes := make(map[string]string, len(entries))
+	for _, e := range entries {
+		if link, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil {
+			inodes[e.Name()] = link
+		}
+	}
+	return inodes
+}
+
+// Describe says what ps says: "Up 3 minutes", "Exited (0) 2 seconds ago".
+func (c *Container) Describe(st Status, now time.Time) string {
+	switch st.State {
+	case specs.StateCreated:
+		return "Created"
+	case specs.StateRunning:
+		return "Up " + humanDuration(now.Sub(c.Created))
+	}
+	if c.ExitCode == nil {
+		return "Exited (unknown)" // its waiting kobako was killed
+	}
+	return fmt.Sprintf("Exited (%d) %s ago", *c.ExitCode, humanDuration(now.Sub(*c.FinishedAt)))
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < 2*time.Second:
+		return "1 second"
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%d seconds", int(d.Seconds()))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
+}
+
+// CommandLine is the command as ps shows it.
+func (c *Container) CommandLine() string {
+	return strings.Join(c.Command, " ")
+}
+
+// DescribeAge says how long ago c was created.
+func (c *Container) DescribeAge(now time.Time) string {
+	return humanDuration(now.Sub(c.Created))
+}

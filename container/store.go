@@ -1,0 +1,165 @@
+// Package container is the people's layer on top of the OCI runtime: what
+// `kobako run`, `ps`, `rm` and `inspect` work with. A container here is an
+// OCI bundle (config.json and a rootfs) plus a record: its name, its image,
+// its exit status. The runtime package knows nothing of names or images;
+// this package knows nothing of namespaces.
+//
+// On disk, under --data-root:
+//
+//	containers/<id>/config.json     the OCI spec (the bundle)
+//	containers/<id>/container.json  the record (name, image, exit code …)
+//	containers/<id>/rootfs/         where the overlay is mounted, inside the container
+//	containers/<id>/upper/ work/    the container's own overlay layer
+//	containers/<id>/stdout.log …    output of a detached container
+//	names/<name> -> <id>            one symlink per name: names are unique
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kobako/kobako/internal/fileutil"
+	"github.com/kobako/kobako/internal/trace"
+	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/runtime"
+)
+
+// Store finds, creates and removes containers.
+type Store struct {
+	root     string // --root, for the runtime's state
+	dataRoot string // --data-root
+	rt       *runtime.Runtime
+	tracer   *trace.Tracer
+}
+
+// NewStore returns the store for these two roots.
+func NewStore(root, dataRoot string, tr *trace.Tracer) *Store {
+	return &Store{root: root, dataRoot: dataRoot, rt: &runtime.Runtime{Root: root, Tracer: tr}, tracer: tr}
+}
+
+// Record is what container.json holds: everything `ps` and `inspect` show
+// that the OCI state does not know.
+type Record struct {
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Image      string          `json:"image"`
+	Command    []string        `json:"command"`
+	Created    time.Time       `json:"created"`
+	AutoRemove bool            `json:"autoRemove,omitempty"`
+	Detached   bool            `json:"detached,omitempty"`
+	Tty        bool            `json:"tty,omitempty"`
+	Overlay    *rootfs.Overlay `json:"overlay"`
+	ExitCode   *int            `json:"exitCode,omitempty"`
+	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+}
+
+// Container is a record and where it lives.
+type Container struct {
+	Record
+	Bundle string // <data-root>/containers/<id>
+}
+
+// ShortID is the 12 digits people see, and the default hostname.
+func (c *Container) ShortID() string { return c.ID[:12] }
+
+func (s *Store) containersDir() string { return filepath.Join(s.dataRoot, "containers") }
+func (s *Store) namesDir() string      { return filepath.Join(s.dataRoot, "names") }
+
+func (s *Store) load(id string) (*Container, error) {
+	c := &Container{Bundle: filepath.Join(s.containersDir(), id)}
+	if err := fileutil.ReadJSON(filepath.Join(c.Bundle, "container.json"), &c.Record); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *Store) save(c *Container) error {
+	return fileutil.WriteJSON(filepath.Join(c.Bundle, "container.json"), &c.Record)
+}
+
+// ErrNotFound says no container matches a name or id.
+var ErrNotFound = errors.New("no such container")
+
+// Lookup finds a container by full id, by name, or by a unique id prefix.
+func (s *Store) Lookup(ref string) (*Container, error) {
+	if ref == "" || strings.ContainsAny(ref, "/\x00") || ref == "." || ref == ".." {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, ref)
+	}
+	if c, err := s.load(ref); err == nil {
+		return c, nil
+	}
+	if id, err := os.Readlink(filepath.Join(s.namesDir(), ref)); err == nil {
+		return s.load(id)
+	}
+	ids, err := s.ids()
+	if err != nil {
+		return nil, err
+	}
+	var match []string
+	for _, id := range ids {
+		if strings.HasPrefix(id, ref) {
+			match = append(match, id)
+		}
+	}
+	switch len(match) {
+	case 0:
+		return nil, fmt.Errorf("%w: %q (see kobako ps -a)", ErrNotFound, ref)
+	case 1:
+		return s.load(match[0])
+	}
+	return nil, fmt.Errorf("%q matches %d containers: give more of the id", ref, len(match))
+}
+
+func (s *Store) ids() ([]string, error) {
+	entries, err := os.ReadDir(s.containersDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && validHexID(e.Name()) {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}
+
+// List returns every container, newest first. A container being removed
+// at this very moment is skipped.
+func (s *Store) List() ([]*Container, error) {
+	ids, err := s.ids()
+	if err != nil {
+		return nil, err
+	}
+	var list []*Container
+	for _, id := range ids {
+		if c, err := s.load(id); err == nil {
+			list = append(list, c)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Created.After(list[j].Created) })
+	return list, nil
+}
+
+// UsesImage reports the containers made from an image (rmi refuses those).
+func (s *Store) UsesImage(image string) ([]string, error) {
+	list, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range list {
+		if c.Image == image {
+			names = append(names, c.Name)
+		}
+	}
+	return names, nil
+}
