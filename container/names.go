@@ -14,7 +14,8 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"regexp"
+
+	"github.com/kobako/kobako/internal/ident"
 )
 
 func newID() (string, error) {
@@ -25,12 +26,10 @@ func newID() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-var hexID = regexp.MustCompile(`^[0-9a-f]{64}$`)
+func validHexID(s string) bool { return ident.HexID(s) }
 
-func validHexID(s string) bool { return hexID.MatchString(s) }
-
-// validName is docker's rule for container names.
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
+// nameRule is docker's rule for container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*.
+var nameRule = ident.Rule{MaxLen: 128, Extra: "_.-"}
 
 // claimName reserves name for id. An empty name gets a generated one.
 func (s *Store) claimName(name, id string) (string, error) {
@@ -38,7 +37,7 @@ func (s *Store) claimName(name, id string) (string, error) {
 		return "", err
 	}
 	if name != "" {
-		if !validName.MatchString(name) {
+		if !nameRule.Valid(name) {
 			return "", fmt.Errorf("invalid container name %q: use letters, digits and _.- (starting with a letter or digit)", name)
 		}
 		if validHexID(name) {

@@ -25,12 +25,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/ident"
 	"github.com/kobako/kobako/internal/trace"
 )
 
@@ -272,14 +272,23 @@ func (s *Store) sweepOne(work string) error {
 	return nil
 }
 
-// nameRE is docker's rule for a repository name, one path component, with
-// an optional tag.
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}(:[A-Za-z0-9._-]{1,128})?$`)
+// Docker's rule for a repository name, one path component, with an
+// optional tag: ^[a-z0-9][a-z0-9._-]{0,127}(:[A-Za-z0-9._-]{1,128})?$
+var (
+	repoRule = ident.Rule{MaxLen: 128, LowerOnly: true, Extra: "._-"}
+	tagRule  = ident.Rule{MaxLen: 128, Extra: "._-"}
+)
+
+func validName(name string) bool {
+	repo, tag, tagged := strings.Cut(name, ":")
+	// A tag may start with '.', '_' or '-': check it as if it followed a letter.
+	return repoRule.Valid(repo) && (!tagged || tag != "" && tagRule.Valid("a"+tag))
+}
 
 // ValidName checks an image name. It is also a directory name in the store,
 // so it must not hold a '/' or be "." or "..": the rule sees to that.
 func ValidName(name string) error {
-	if !nameRE.MatchString(name) {
+	if !validName(name) {
 		return fmt.Errorf("invalid image name %q: use up to 128 lowercase letters, digits, '.', '_' and '-', "+
 			"starting with a letter or digit, and optionally :TAG (like bash or bash:5.2)", name)
 	}

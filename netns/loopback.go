@@ -17,12 +17,11 @@ import (
 // namespace starts with lo down (the article's `unshare -n` shows it DOWN);
 // docker brings it up so that 127.0.0.1 works, and kobako does the same.
 func LoopbackUp(tr *trace.Tracer) error {
-	lo, err := netlink.LinkByName("lo")
-	if err != nil {
-		return fmt.Errorf("find lo: %w", err)
-	}
+	// In a new network namespace lo is always the first device, index 1:
+	// no need to ask for it by name.
+	lo := &netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: "lo", Index: 1}}
 	// ip link set lo up
-	err = netlink.LinkSetUp(lo)
+	err := netlink.LinkSetUp(lo)
 	tr.Step("loopback up", "ip link set lo up", "netlink.LinkSetUp(lo)", err)
 	if err != nil {
 		return fmt.Errorf("ip link set lo up: %w", err)

@@ -11,12 +11,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/kobako/kobako/internal/fileutil"
+	"github.com/kobako/kobako/internal/ident"
 )
 
 // State is what state.json holds.
@@ -36,12 +36,12 @@ const (
 // ErrNotExist says there is no state for that id.
 var ErrNotExist = errors.New("container does not exist")
 
-// validID accepts what runc accepts (and so rejects "..", "/" and friends:
-// an id becomes a directory name under --root).
-var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_+.-]*$`)
+// idRule accepts what runc accepts, [A-Za-z0-9][A-Za-z0-9_+.-]*, and so
+// rejects "..", "/" and friends: an id becomes a directory under --root.
+var idRule = ident.Rule{MaxLen: 1024, Extra: "_+.-"}
 
 func checkID(id string) error {
-	if !validID.MatchString(id) || len(id) > 1024 {
+	if !idRule.Valid(id) {
 		return fmt.Errorf("invalid container id %q: use letters, digits and _+.- only", id)
 	}
 	return nil

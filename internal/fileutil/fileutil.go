@@ -12,7 +12,12 @@ import (
 )
 
 // WriteJSON writes v as JSON to path atomically: a reader sees the old file
-// or the new one, never half of one (write a temporary file, fsync, rename).
+// or the new one, never half of one (write a temporary file, rename it).
+//
+// There is no fsync, as in runc's state files: these files are runtime
+// state, written on every container start, and an fsync costs milliseconds
+// here. Atomicity protects against a kobako that is killed or two that race;
+// after a power cut, a record may be lost, never seen half-written.
 func WriteJSON(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -26,10 +31,6 @@ func WriteJSON(path string, v any) error {
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("fsync %s: %w", tmp.Name(), err)
 	}
 	if err := tmp.Close(); err != nil {
 		return err
