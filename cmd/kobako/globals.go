@@ -28,7 +28,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{
 			Name:  "data-root",
 			Value: defaultDataRoot,
-			Usage: "directory for images and containers, as docker's --data-root",
+			Usage: "directory (`DIR`) for images and containers, as docker's --data-root",
 		},
 		&cli.BoolFlag{
 			Name:  "trace",
