@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v3"
 
@@ -48,13 +50,17 @@ Example:
 			if cmd.Args().Len() != 1 {
 				return errors.New(`"import" needs one tarball: kobako import [--name NAME] FILE|-`)
 			}
-			return importTarball(cmd, cmd.Args().First())
+			// ^C or a TERM ends the import cleanly: the reader fails, the
+			// store removes its half-made temporary directory.
+			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return importTarball(ctx, cmd, cmd.Args().First())
 		},
 	}
 }
 
 // importTarball imports file ("-" for stdin) and reports the new image.
-func importTarball(cmd *cli.Command, file string) error {
+func importTarball(ctx context.Context, cmd *cli.Command, file string) error {
 	name, err := importName(cmd.String("name"), file)
 	if err != nil {
 		return err
@@ -66,7 +72,7 @@ func importTarball(cmd *cli.Command, file string) error {
 	defer in.Close()
 
 	g := globals(cmd)
-	r, done := withProgress(in, size, "importing "+name)
+	r, done := withProgress(cancelableReader{ctx, in}, size, "importing "+name)
 	img, err := image.NewStore(g.dataRoot, g.tracer).Import(r, name, image.ImportOptions{Source: source})
 	done()
 	if err != nil {
@@ -111,6 +117,19 @@ func openTarball(file string) (in io.ReadCloser, size int64, source string, err 
 		source = file // the working directory is gone; the name as given will do
 	}
 	return f, size, source, nil
+}
+
+// cancelableReader stops reading once ctx is done (the user pressed ^C).
+type cancelableReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c cancelableReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, errors.New("import interrupted")
+	}
+	return c.r.Read(p)
 }
 
 // listSome joins the first n names and says how many more there are.
