@@ -12,8 +12,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/kobako/kobako/internal/fileutil"
 )
 
 // State returns a container's state with its live status.
@@ -64,11 +62,7 @@ func openInit(st *State) (int, error) {
 // Delete removes a container's state. A container still running is
 // refused unless force, which kills it first and waits until it is gone.
 func (r *Runtime) Delete(id string, force bool) error {
-	st, err := r.loadState(id)
-	if err != nil {
-		return err
-	}
-	unlock, err := fileutil.LockDir(r.dir(id))
+	st, unlock, err := r.lockedState(id)
 	if err != nil {
 		return err
 	}

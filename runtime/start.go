@@ -15,17 +15,11 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/kobako/kobako/internal/fileutil"
 )
 
 // Start lets a created container run its command.
 func (r *Runtime) Start(id string) error {
-	st, err := r.loadState(id)
-	if err != nil {
-		return err
-	}
-	unlock, err := fileutil.LockDir(r.dir(id))
+	st, unlock, err := r.lockedState(id)
 	if err != nil {
 		return err
 	}

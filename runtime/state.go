@@ -66,6 +66,27 @@ func (r *Runtime) loadState(id string) (*State, error) {
 	return &st, nil
 }
 
+// lockedState takes the container's lock, then reads its state, so that
+// nothing changes the container between the reading and what the caller
+// does next. Call unlock when done.
+func (r *Runtime) lockedState(id string) (st *State, unlock func(), err error) {
+	if err := checkID(id); err != nil {
+		return nil, nil, err
+	}
+	unlock, err = fileutil.LockDir(r.dir(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("%s: %w", id, ErrNotExist)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if st, err = r.loadState(id); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return st, unlock, nil
+}
+
 // liveStatus: stopped when the init is gone (or its pid now belongs to
 // another process); created while the exec fifo still waits for `start`;
 // running otherwise.

@@ -110,6 +110,15 @@ func (e *env) mustRun(args ...string) string {
 }
 
 // containerIDs lists the container directories under the data root.
+// expectNoContainers fails the test if any container is left after what
+// (a format for fmt, with its args) should have removed them all.
+func (e *env) expectNoContainers(what string, args ...any) {
+	e.t.Helper()
+	if ids := e.containerIDs(); len(ids) > 0 {
+		e.t.Errorf("containers left after %s: %v", fmt.Sprintf(what, args...), ids)
+	}
+}
+
 func (e *env) containerIDs() []string {
 	e.t.Helper()
 	entries, err := os.ReadDir(filepath.Join(e.dataRoot, "containers"))

@@ -68,9 +68,7 @@ func TestDetachedPsRm(t *testing.T) {
 		t.Errorf("ps -a still lists d1 after rm -f: %q", line)
 	}
 	waitFor(t, fmt.Sprintf("d1's PID 1 (%d) to die", in.Pid), func() bool { return processGone(in.Pid) })
-	if ids := e.containerIDs(); len(ids) > 0 {
-		t.Errorf("container dirs left after rm -f: %v", ids)
-	}
+	e.expectNoContainers("rm -f")
 }
 
 // A detached container's output is kept in stdout.log, and its exit status
@@ -98,9 +96,7 @@ func TestDetachedLogAndExit(t *testing.T) {
 	}
 	// An exited container is removed without -f.
 	e.mustRun("rm", "lg")
-	if ids := e.containerIDs(); len(ids) > 0 {
-		t.Errorf("container dirs left after rm: %v", ids)
-	}
+	e.expectNoContainers("rm")
 }
 
 // SIGKILL of the container's PID 1 from outside: kobako run reports 137,
@@ -171,9 +167,7 @@ func TestSignalsForwarded(t *testing.T) {
 			}
 		})
 	}
-	if ids := e.containerIDs(); len(ids) > 0 {
-		t.Errorf("containers left after run --rm: %v", ids)
-	}
+	e.expectNoContainers("run --rm")
 }
 
 // A PID namespace's init ignores signals it has no handler for: SIGTERM to
@@ -247,9 +241,7 @@ func TestExitedUnknown(t *testing.T) {
 		t.Errorf("inspect u: status %s, want stopped", now.Status)
 	}
 	e.mustRun("rm", "u")
-	if ids := e.containerIDs(); len(ids) > 0 {
-		t.Errorf("container dirs left after rm: %v", ids)
-	}
+	e.expectNoContainers("rm")
 }
 
 // A killed monitor of a detached container: the same, for run -d.

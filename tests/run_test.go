@@ -75,9 +75,7 @@ func TestExitStatus(t *testing.T) {
 			}
 		})
 	}
-	if ids := e.containerIDs(); len(ids) > 0 {
-		t.Errorf("containers left after run --rm: %v", ids)
-	}
+	e.expectNoContainers("run --rm")
 }
 
 // stdin reaches the container only with -i, as with docker.
@@ -145,9 +143,7 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 		seen[h] = true
 	}
-	if ids := e.containerIDs(); len(ids) > 0 {
-		t.Errorf("containers left after %d × run --rm: %v", n, ids)
-	}
+	e.expectNoContainers("%d × run --rm", n)
 	if out := e.mustRun("ps", "-a"); len(strings.Split(strings.TrimSpace(out), "\n")) != 1 {
 		t.Errorf("ps -a after %d × run --rm lists containers:\n%s", n, out)
 	}
@@ -174,9 +170,7 @@ func TestRunErrors(t *testing.T) {
 				t.Errorf("exit status %d, want 125; stderr:\n%s", code, stderr)
 			}
 			checkOneLineError(t, stderr, tc.want...)
-			if ids := e.containerIDs(); len(ids) > 0 {
-				t.Errorf("containers left after a failed run: %v", ids)
-			}
+			e.expectNoContainers("a failed run")
 		})
 	}
 }

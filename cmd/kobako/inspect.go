@@ -44,6 +44,9 @@ overlay is mounted inside the container's mount namespace only.
 Example:
    sudo kobako inspect web`,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := requireRoot(); err != nil {
+				return err
+			}
 			if cmd.Args().Len() == 0 {
 				return errors.New(`"inspect" needs at least one container: kobako inspect CONTAINER...`)
 			}

@@ -28,6 +28,9 @@ Examples:
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all containers, not only running ones"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := requireRoot(); err != nil {
+				return err
+			}
 			g := globals(cmd)
 			store := container.NewStore(g.root, g.dataRoot, g.tracer)
 			list, err := store.List()
