@@ -86,7 +86,7 @@ func (s *Store) Monitor(id string, report *os.File) error {
 	json.NewEncoder(report).Encode(rep)
 	report.Close()
 	if err != nil {
-		return err
+		return nil // reported: `run -d` tells the user, once
 	}
 	code, err := proc.Wait()
 	if err != nil {
