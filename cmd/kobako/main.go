@@ -5,6 +5,13 @@
 // This file wires the commands together and turns errors into exit codes.
 // Each command lives in its own file (run.go, ps.go, import.go …) and does no
 // kernel work itself: it turns flags into a request for the packages below.
+
+// Go 1.25+ sizes GOMAXPROCS from the cgroup's CPU limit, which keeps
+// /sys/fs/cgroup files open in every process — a host handle runc leaked
+// into containers once (CVE-2024-21626). kobako needs no such tuning.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
@@ -14,11 +21,18 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v3"
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/runtime"
 )
 
 func main() {
+	// A careless caller may hand us descriptors without close-on-exec; none
+	// of them may reach a container. Mark every one above stderr now (runc
+	// does the same). kobako's own inherited fds (the init's 3–6, the
+	// monitor's report pipe) still work here: this only closes them at exec.
+	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+
 	// The container's init is this same binary, re-executed as
 	// "/proc/self/exe init" inside the new namespaces. It must not go
 	// through the CLI parser: it reads its whole configuration from a pipe.
