@@ -12,6 +12,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/kobako/kobako/cgroups"
 	"github.com/kobako/kobako/internal/fileutil"
 	"github.com/kobako/kobako/internal/undo"
 	"github.com/kobako/kobako/rootfs"
@@ -85,6 +86,8 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 // completeSpec fills in what only the container's id and bundle decide.
 func completeSpec(spec *specs.Spec, bundle, id string) {
 	spec.Root = &specs.Root{Path: filepath.Join(bundle, "rootfs")}
+	// Its cgroup sits at the root of each hierarchy, never under ours.
+	spec.Linux.CgroupsPath = cgroups.Parent + "/" + id
 	if spec.Hostname == "" {
 		spec.Hostname = id[:12]
 	}

@@ -92,7 +92,7 @@ func (s *Store) Monitor(id string, report *os.File) error {
 	if err != nil {
 		return err
 	}
-	return s.finish(c, code)
+	return s.finish(c, s.exitOf(c, code))
 }
 
 // startMonitored creates and starts c with its output going to log files.

@@ -30,12 +30,18 @@ type Stdio struct {
 // nothing, as with docker.
 var forwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
 
-// Run creates and starts c and waits for it. It returns the container's
-// exit status (128+N when killed by signal N).
-func (s *Store) Run(c *Container, stdio Stdio) (int, error) {
+// Exit is how a container ended.
+type Exit struct {
+	Code        int    // its exit status, 128+N when killed by signal N
+	OOMKilled   bool   // the kernel's OOM killer ended it (its own record says so)
+	MemoryLimit uint64 // the limit it ran into, in bytes
+}
+
+// Run creates and starts c and waits for it.
+func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
 	proc, err := s.createProcess(c, [3]*os.File{stdio.In, stdio.Out, stdio.Err})
 	if err != nil {
-		return 0, err
+		return Exit{}, err
 	}
 	signals := make(chan os.Signal, 16)
 	signal.Notify(signals, append(forwardedSignals, unix.SIGWINCH)...)
@@ -46,14 +52,14 @@ func (s *Store) Run(c *Container, stdio Stdio) (int, error) {
 		if relay, err = startRelay(proc.Console, stdio); err != nil {
 			proc.Signal(unix.SIGKILL)
 			proc.Wait()
-			return 0, s.removeAfterFailure(c, err)
+			return Exit{}, s.removeAfterFailure(c, err)
 		}
 		defer relay.restore()
 	}
 	if err := s.rt.Start(c.ID); err != nil {
 		proc.Signal(unix.SIGKILL)
 		proc.Wait()
-		return 0, s.removeAfterFailure(c, err)
+		return Exit{}, s.removeAfterFailure(c, err)
 	}
 	go forward(signals, proc, relay)
 	code, err := proc.Wait()
@@ -61,9 +67,31 @@ func (s *Store) Run(c *Container, stdio Stdio) (int, error) {
 		relay.drain()
 	}
 	if err != nil {
-		return 0, err
+		return Exit{}, err
 	}
-	return code, s.finish(c, code)
+	exit := s.exitOf(c, code)
+	return exit, s.finish(c, exit)
+}
+
+// exitOf asks the cgroup whether a SIGKILL came from the OOM killer: the
+// kernel counts its kills (memory.oom_control or memory.events), so the
+// report is its record, not a guess from the status 137.
+func (s *Store) exitOf(c *Container, code int) Exit {
+	exit := Exit{Code: code}
+	if code != 128+int(unix.SIGKILL) {
+		return exit
+	}
+	mgr, err := s.rt.Cgroup(c.ID)
+	if err != nil || mgr == nil {
+		return exit
+	}
+	if oom, err := mgr.OOMKilled(); err == nil && oom {
+		exit.OOMKilled = true
+		if st, err := mgr.Stats(); err == nil {
+			exit.MemoryLimit = st.MemoryLimit
+		}
+	}
+	return exit
 }
 
 // createProcess asks the runtime to create the container. If that fails,
@@ -100,7 +128,7 @@ func forward(signals <-chan os.Signal, proc *runtime.Process, relay *terminalRel
 }
 
 // finish records the exit status, and removes the container after --rm.
-func (s *Store) finish(c *Container, code int) error {
+func (s *Store) finish(c *Container, exit Exit) error {
 	if c.AutoRemove {
 		return s.Remove(c, true)
 	}
@@ -113,7 +141,7 @@ func (s *Store) finish(c *Container, code int) error {
 	}
 	defer unlock()
 	now := time.Now().UTC()
-	c.ExitCode, c.FinishedAt = &code, &now
+	c.ExitCode, c.FinishedAt, c.OOMKilled = &exit.Code, &now, exit.OOMKilled
 	if err := s.save(c); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}

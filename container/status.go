@@ -10,6 +10,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/kobako/kobako/cgroups"
 	"github.com/kobako/kobako/runtime"
 )
 
@@ -66,7 +67,11 @@ func (c *Container) Describe(st Status, now time.Time) string {
 	if c.ExitCode == nil {
 		return "Exited (unknown)" // its waiting kobako was killed
 	}
-	return fmt.Sprintf("Exited (%d) %s ago", *c.ExitCode, humanDuration(now.Sub(*c.FinishedAt)))
+	oom := ""
+	if c.OOMKilled {
+		oom = ", out of memory"
+	}
+	return fmt.Sprintf("Exited (%d%s) %s ago", *c.ExitCode, oom, humanDuration(now.Sub(*c.FinishedAt)))
 }
 
 func humanDuration(d time.Duration) string {
@@ -91,4 +96,19 @@ func (c *Container) CommandLine() string {
 // DescribeAge says how long ago c was created.
 func (c *Container) DescribeAge(now time.Time) string {
 	return humanDuration(now.Sub(c.Created))
+}
+
+// ErrNoCgroup says a container has no cgroup to read (it is not running).
+var ErrNoCgroup = errors.New("container has no cgroup")
+
+// Stats reads a running container's cgroup.
+func (s *Store) Stats(c *Container) (*cgroups.Stats, error) {
+	mgr, err := s.rt.Cgroup(c.ID)
+	if errors.Is(err, runtime.ErrNotExist) || err == nil && mgr == nil {
+		return nil, ErrNoCgroup
+	}
+	if err != nil {
+		return nil, err
+	}
+	return mgr.Stats()
 }

@@ -55,6 +55,7 @@ type Record struct {
 	Tty        bool            `json:"tty,omitempty"`
 	Overlay    *rootfs.Overlay `json:"overlay"`
 	ExitCode   *int            `json:"exitCode,omitempty"`
+	OOMKilled  bool            `json:"oomKilled,omitempty"`
 	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
 }
 

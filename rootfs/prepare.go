@@ -21,7 +21,8 @@ import (
 
 // Prepare builds the container's file system at root, in the init's new
 // mount namespace: nothing it mounts is ever seen by the host.
-func Prepare(root string, overlay *Overlay, mounts []specs.Mount, tr *trace.Tracer) error {
+// cgroupfs says how to expand a mount of type "cgroup" (see cgroupfs.go).
+func Prepare(root string, overlay *Overlay, mounts []specs.Mount, cgroupfs *Cgroupfs, tr *trace.Tracer) error {
 	// First, cut propagation to the host: without it, a mount made here
 	// could appear on the host if / is a shared mount (systemd makes it so).
 	// mount --make-rslave /
@@ -39,7 +40,12 @@ func Prepare(root string, overlay *Overlay, mounts []specs.Mount, tr *trace.Trac
 	}
 	defer rootDir.Close()
 	for _, m := range mounts {
-		if err := mountInRoot(rootDir, m, tr); err != nil {
+		if m.Type == "cgroup" {
+			err = mountCgroupfs(rootDir, m, cgroupfs, tr)
+		} else {
+			err = mountInRoot(rootDir, m, tr)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/cgroups"
 	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/internal/undo"
 	"github.com/kobako/kobako/rootfs"
@@ -88,13 +89,20 @@ func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
 	if err != nil {
 		return nil, err
 	}
-	proc, sync, err := r.startInit(opts, fifo, &u)
+	layout, err := cgroups.Detect()
+	if err != nil {
+		return nil, err
+	}
+	proc, sync, err := r.startInit(opts, fifo, cgroupfsFor(layout), &u)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(sync)
-	// The parent's part would go here (cgroup join, network): the child
-	// waits for "continue" so that none of it can race with its own steps.
+	// The parent's part: the child waits for "continue", so none of it
+	// races with the child's own steps. cgexec -g cpu,memory:kobako/$ID
+	if err := r.joinCgroup(opts.Spec, layout, proc, &u); err != nil {
+		return nil, err
+	}
 	if err := sendMessage(sync, message{Type: msgContinue}); err != nil {
 		return nil, err
 	}
@@ -145,7 +153,7 @@ func makeExecFifo(dir string, u *undo.Stack) (*os.File, error) {
 
 // startInit clones the init into its namespaces and sends its config. It
 // returns the parent's end of the sync socket.
-func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, u *undo.Stack) (*Process, int, error) {
+func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, cgroupfs *rootfs.Cgroupfs, u *undo.Stack) (*Process, int, error) {
 	flags, err := cloneFlags(opts.Spec.Linux)
 	if err != nil {
 		return nil, -1, err
@@ -174,7 +182,7 @@ func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, u *undo.Stack) (*
 	proc := &Process{cmd: cmd, Pid: cmd.Process.Pid}
 	u.Push(func() error { unix.Close(parentSock); proc.kill(); return nil })
 
-	cfg := initConfig{ID: opts.ID, Spec: opts.Spec, Overlay: opts.Overlay, Trace: r.Tracer.Enabled()}
+	cfg := initConfig{ID: opts.ID, Spec: opts.Spec, Overlay: opts.Overlay, Cgroupfs: cgroupfs, Trace: r.Tracer.Enabled()}
 	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
 		return nil, -1, fmt.Errorf("send config to init: %w", err)
 	}
@@ -254,6 +262,9 @@ func (r *Runtime) recordCreated(opts CreateOptions, p *Process) error {
 		},
 		InitStartTime: ps.startTime,
 		Created:       time.Now().UTC(),
+	}
+	if opts.Spec.Linux != nil {
+		st.CgroupsPath = opts.Spec.Linux.CgroupsPath
 	}
 	return r.saveState(st)
 }

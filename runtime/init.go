@@ -60,7 +60,7 @@ func initContainer(sync int) error {
 		return err
 	}
 	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the rootfs.
-	if err := rootfs.Prepare(spec.Root.Path, cfg.Overlay, spec.Mounts, tr); err != nil {
+	if err := rootfs.Prepare(spec.Root.Path, cfg.Overlay, spec.Mounts, cfg.Cgroupfs, tr); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
 	}
 	// ip link set lo up: the article's `unshare -n` leaves lo down; docker

@@ -75,6 +75,16 @@ func (r *Runtime) Delete(id string, force bool) error {
 			return err
 		}
 	}
+	// cgdelete: the init and with it every process of the container is gone.
+	mgr, err := r.managerOf(st)
+	if err != nil {
+		return err
+	}
+	if mgr != nil {
+		if err := mgr.Destroy(); err != nil {
+			return err
+		}
+	}
 	// rm -rf /run/kobako/$ID
 	err = os.RemoveAll(r.dir(id))
 	r.Tracer.Step("remove state", "rm -rf "+r.dir(id), fmt.Sprintf("os.RemoveAll(%q)", r.dir(id)), err)

@@ -57,7 +57,9 @@ type initConfig struct {
 	ID      string          `json:"id"`
 	Spec    *specs.Spec     `json:"spec"`
 	Overlay *rootfs.Overlay `json:"overlay,omitempty"` // nil: Spec.Root.Path is used as it is
-	Trace   bool            `json:"trace,omitempty"`
+	// Cgroupfs is the host's cgroup layout, for the "cgroup" mount.
+	Cgroupfs *rootfs.Cgroupfs `json:"cgroupfs,omitempty"`
+	Trace    bool             `json:"trace,omitempty"`
 }
 
 // message is one packet on the sync socket.

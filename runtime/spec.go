@@ -70,6 +70,9 @@ func defaultMounts() []specs.Mount {
 		// sysfs can be mounted because the container has its own network
 		// namespace; read-only, so /sys is something to look at, not to tune.
 		{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		// The container's own cgroup, read-only: it can read its limits,
+		// not change them (see rootfs/cgroupfs.go).
+		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
 	}
 }
 

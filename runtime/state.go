@@ -26,6 +26,8 @@ type State struct {
 	// pids are reused, and a pid with another start time is not our init.
 	InitStartTime uint64    `json:"initStartTime"`
 	Created       time.Time `json:"created"`
+	// CgroupsPath is the container's cgroup ("/kobako/<id>"), removed with it.
+	CgroupsPath string `json:"cgroupsPath,omitempty"`
 }
 
 const (

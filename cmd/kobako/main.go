@@ -83,6 +83,8 @@ func commands() []*cli.Command {
 		psCommand(),
 		rmCommand(),
 		inspectCommand(),
+		statsCommand(),
+		infoCommand(),
 		importCommand(),
 		imagesCommand(),
 		rmiCommand(),

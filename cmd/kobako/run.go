@@ -35,7 +35,7 @@ Examples:
    sudo kobako run --name web -d busybox httpd -f -p 8080`,
 		// Flags end at the image: everything after it is the command's.
 		StopOnNthArg: intPtr(1),
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open and connect it to the container"},
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container a terminal (a pty of its own)"},
@@ -44,36 +44,45 @@ Examples:
 			&cli.StringFlag{Name: "hostname", Usage: "host name inside the container (default: the short id, as the article uses uuidgen)"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (made if missing)", Value: "/"},
-		},
+		}, resourceFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			code, err := runContainer(cmd)
-			if err != nil {
+			exit, err := runContainer(cmd)
+			switch {
+			case err != nil:
 				return &exitError{code: exitCodeOf(err), err: err}
-			}
-			if code != 0 {
-				return &exitError{code: code}
+			case exit.OOMKilled:
+				return &exitError{code: exit.Code, err: fmt.Errorf("container %s was killed: out of memory (limit %s)",
+					exit.ID, formatSize(exit.MemoryLimit))}
+			case exit.Code != 0:
+				return &exitError{code: exit.Code}
 			}
 			return nil
 		},
 	}
 }
 
-// runContainer returns the container's exit status, or kobako's error.
-func runContainer(cmd *cli.Command) (int, error) {
+// containerExit is how a container ended, and which one it was.
+type containerExit struct {
+	container.Exit
+	ID string // short id
+}
+
+// runContainer returns how the container ended, or kobako's error.
+func runContainer(cmd *cli.Command) (containerExit, error) {
 	if err := requireRoot(); err != nil {
-		return 0, err
+		return containerExit{}, err
 	}
 	if cmd.Args().Len() == 0 {
-		return 0, errors.New(`"run" needs an image: kobako run [OPTIONS] IMAGE [COMMAND...] (try: kobako run -it --rm busybox sh)`)
+		return containerExit{}, errors.New(`"run" needs an image: kobako run [OPTIONS] IMAGE [COMMAND...] (try: kobako run -it --rm busybox sh)`)
 	}
 	g := globals(cmd)
 	img, err := image.NewStore(g.dataRoot, g.tracer).Get(cmd.Args().First())
 	if err != nil {
-		return 0, err
+		return containerExit{}, err
 	}
 	spec, err := specFromFlags(cmd, img)
 	if err != nil {
-		return 0, err
+		return containerExit{}, err
 	}
 	store := container.NewStore(g.root, g.dataRoot, g.tracer)
 	c, err := store.Create(container.CreateOptions{
@@ -81,16 +90,17 @@ func runContainer(cmd *cli.Command) (int, error) {
 		AutoRemove: cmd.Bool("rm"), Detached: cmd.Bool("detach"),
 	})
 	if err != nil {
-		return 0, err
+		return containerExit{}, err
 	}
 	if cmd.Bool("detach") {
 		if err := store.StartDetached(c); err != nil {
-			return 0, err
+			return containerExit{}, err
 		}
 		fmt.Println(c.ID)
-		return 0, nil
+		return containerExit{}, nil
 	}
-	return store.Run(c, stdioFor(cmd))
+	exit, err := store.Run(c, stdioFor(cmd))
+	return containerExit{Exit: exit, ID: c.ShortID()}, err
 }
 
 // specFromFlags turns the flags into the container's OCI configuration.
@@ -103,12 +113,16 @@ func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
 		return nil, fmt.Errorf("image %s has no default command (no /bin/sh): give one after the image name", img.Name)
 	}
 	spec := runtime.DefaultSpec("", args)
+	var err error
 	for _, kv := range cmd.StringSlice("env") {
 		if !strings.Contains(kv, "=") {
 			// docker's -e KEY passes the caller's value through.
 			kv += "=" + os.Getenv(kv)
 		}
 		spec.Process.Env = append(spec.Process.Env, kv)
+	}
+	if spec.Linux.Resources, err = resourcesFromFlags(cmd); err != nil {
+		return nil, err
 	}
 	spec.Process.Cwd = cmd.String("workdir")
 	spec.Process.Terminal = cmd.Bool("tty")

@@ -1,0 +1,169 @@
+package cgroups
+
+// The Manager: what the runtime asks of a container's cgroup, the same for
+// v1 and v2. Shell twin of the whole life of one (v1, the article's):
+//
+//	cgcreate -g cpu,memory:$UUID                         # New + Apply: mkdir
+//	cgset -r memory.limit_in_bytes=10000000 $UUID        # Set
+//	cgexec -g cpu,memory:$UUID …                         # Apply: echo $PID > cgroup.procs
+//	cgdelete cpu,memory:$UUID                            # Destroy: rmdir
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/trace"
+)
+
+// Manager controls one container's cgroup.
+type Manager interface {
+	// Apply creates the cgroup and moves pid into it.
+	Apply(pid int) error
+	// Set writes the limits of r into the cgroup's files.
+	Set(r *specs.LinuxResources) error
+	// Stats reads usage and limits.
+	Stats() (*Stats, error)
+	// OOMKilled reports whether the kernel's OOM killer killed a process
+	// of this cgroup, from the kernel's own record.
+	OOMKilled() (bool, error)
+	// Destroy removes the (empty) cgroup, and /kobako when nothing else
+	// is left in it.
+	Destroy() error
+}
+
+// Stats is what `kobako stats` shows.
+type Stats struct {
+	MemoryUsage   uint64 // bytes now
+	MemoryPeak    uint64 // bytes, highest so far (0: the kernel does not say)
+	MemoryLimit   uint64 // bytes; 0 = no limit
+	CPUUsage      time.Duration
+	NrPeriods     uint64 // CFS periods with a quota
+	NrThrottled   uint64 // … in which the cgroup was throttled
+	ThrottledTime time.Duration
+	Pids          uint64
+	PidsLimit     uint64 // 0 = no limit
+}
+
+// Parent is the cgroup every kobako container lives under, at the root of
+// each hierarchy: never under the caller's own cgroup, which belongs to
+// whoever started kobako.
+const Parent = "/kobako"
+
+// New returns the manager for the cgroup at path (absolute, like
+// "/kobako/<id>") on this host's layout.
+func New(l *Layout, cgroupPath string, tr *trace.Tracer) (Manager, error) {
+	if err := checkPath(cgroupPath); err != nil {
+		return nil, err
+	}
+	if l.Mode == V1 {
+		return &v1{layout: l, path: cgroupPath, tr: tr}, nil
+	}
+	return &v2{root: l.V2, path: cgroupPath, tr: tr}, nil
+}
+
+// checkPath accepts only a clean absolute path below the root: a path is
+// joined to /sys/fs/cgroup/…, and "../" must not lead out of it.
+func checkPath(p string) error {
+	if !path.IsAbs(p) || path.Clean(p) != p || p == "/" {
+		return fmt.Errorf("cgroups path %q must be a clean absolute path like /kobako/<id>", p)
+	}
+	return nil
+}
+
+// writeFile writes one value into one cgroup file, the way the article's
+// cgset and `echo … >` do. Cgroup files are never created: O_CREAT is
+// absent, so a file this kernel lacks is an error naming it.
+func writeFile(tr *trace.Tracer, dir, file, value string) error {
+	p := dir + "/" + file
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if err == nil {
+		_, err = f.WriteString(value)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if tr.Enabled() {
+		tr.Step("set "+file, fmt.Sprintf("echo %s > %s", value, p), fmt.Sprintf("os.WriteFile(%q, %q)", p, value), err)
+	}
+	if err != nil {
+		return fmt.Errorf("write %q to %s: %w", value, p, err)
+	}
+	return nil
+}
+
+// readFile reads one cgroup file, trimmed.
+func readFile(dir, file string) (string, error) {
+	data, err := os.ReadFile(dir + "/" + file)
+	return strings.TrimSpace(string(data)), err
+}
+
+// mkdir creates one cgroup directory (mkdir is how a cgroup is made).
+func mkdir(tr *trace.Tracer, dir string) error {
+	// mkdir $CGROUP
+	err := os.Mkdir(dir, 0o755)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	tr.Step("create cgroup", "mkdir "+dir, fmt.Sprintf("os.Mkdir(%q, 0o755)", dir), err)
+	return err
+}
+
+// rmdir removes one cgroup directory. Right after the last process exits
+// the kernel may still hold it for a moment (EBUSY): retry briefly.
+func rmdir(tr *trace.Tracer, dir string) error {
+	var err error
+	for i := 0; i < 50; i++ {
+		// rmdir $CGROUP
+		err = os.Remove(dir)
+		if err == nil || errors.Is(err, os.ErrNotExist) {
+			tr.Step("remove cgroup", "rmdir "+dir, fmt.Sprintf("os.Remove(%q)", dir), nil)
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("rmdir %s: %w", dir, err)
+}
+
+// removeParent removes /kobako once no container is left in it. Another
+// kobako may be creating a container there right now: then rmdir fails
+// (ENOTEMPTY or EBUSY) and /kobako stays, which is right. The creating side
+// retries if /kobako vanished under it (see makeLeaf).
+func removeParent(tr *trace.Tracer, dir string) {
+	if err := os.Remove(dir); err == nil {
+		tr.Step("remove the parent cgroup", "rmdir "+dir, fmt.Sprintf("os.Remove(%q)", dir), nil)
+	}
+}
+
+// makeLeaf makes parent and then leaf. If a concurrent Destroy removed the
+// parent between the two mkdirs, the leaf's mkdir fails with ENOENT: make
+// both again.
+func makeLeaf(tr *trace.Tracer, parent, leaf string, prepareParent func() error) error {
+	var err error
+	for i := 0; i < 10; i++ {
+		if err = mkdir(tr, parent); err != nil {
+			return fmt.Errorf("mkdir %s: %w", parent, err)
+		}
+		if err = prepareParent(); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if err == nil {
+			if err = mkdir(tr, leaf); !errors.Is(err, os.ErrNotExist) {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("mkdir %s: %w", leaf, err)
+	}
+	return nil
+}

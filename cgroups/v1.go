@@ -1,0 +1,119 @@
+package cgroups
+
+// cgroup v1, the article's: one hierarchy per controller, and a container's
+// cgroup is a directory in each of them.
+//
+//	mkdir /sys/fs/cgroup/memory/kobako/$ID        (and cpu, pids, cpuset …)
+//	echo 10000000 > /sys/fs/cgroup/memory/kobako/$ID/memory.limit_in_bytes
+//	echo $PID > /sys/fs/cgroup/memory/kobako/$ID/cgroup.procs
+//
+// kobako joins every mounted controller hierarchy, as runc does, so that
+// accounting tools find the container wherever they look.
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/kobako/kobako/internal/trace"
+)
+
+type v1 struct {
+	layout *Layout
+	path   string // /kobako/<id>
+	tr     *trace.Tracer
+}
+
+// dir is the cgroup's directory for one controller ("" if not mounted).
+func (m *v1) dir(controller string) string {
+	mnt, ok := m.layout.V1[controller]
+	if !ok {
+		return ""
+	}
+	return mnt + m.path
+}
+
+// Apply makes the cgroup in every hierarchy and moves pid in: the
+// article's cgcreate followed by cgexec.
+func (m *v1) Apply(pid int) error {
+	for mnt, controllers := range m.layout.Hierarchies() {
+		parent, leaf := mnt+Parent, mnt+m.path
+		cpuset := containsWord(controllers, "cpuset")
+		prepare := func() error { return nil }
+		if cpuset {
+			prepare = func() error { return m.inheritCpuset(mnt, parent) }
+		}
+		if err := makeLeaf(m.tr, parent, leaf, prepare); err != nil {
+			return err
+		}
+		if cpuset {
+			if err := m.inheritCpuset(parent, leaf); err != nil {
+				return err
+			}
+		}
+		// cgexec -g $CONTROLLERS:kobako/$ID — echo $PID > cgroup.procs
+		if err := writeFile(m.tr, leaf, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inheritCpuset copies cpuset.cpus and cpuset.mems from parent to child
+// when the child has none: a v1 cpuset cgroup starts empty, and a task
+// cannot join a cpuset that has no CPUs (cgroup v1's cpusets.txt).
+func (m *v1) inheritCpuset(from, to string) error {
+	for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
+		cur, err := readFile(to, file)
+		if err != nil {
+			return err
+		}
+		if cur != "" {
+			continue
+		}
+		val, err := readFile(from, file)
+		if err != nil {
+			return err
+		}
+		if err := writeFile(m.tr, to, file, val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Set writes the limits, controller by controller (v1_memory.go …).
+func (m *v1) Set(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	if err := unsupportedResources(r); err != nil {
+		return err
+	}
+	return errors.Join(m.setMemory(r.Memory), m.setCPU(r.CPU), m.setPids(r.Pids))
+}
+
+// Destroy removes the cgroup from every hierarchy: cgdelete.
+func (m *v1) Destroy() error {
+	var errs []error
+	for mnt := range m.layout.Hierarchies() {
+		if err := rmdir(m.tr, mnt+m.path); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removeParent(m.tr, mnt+Parent)
+	}
+	return errors.Join(errs...)
+}
+
+// need returns the controller's directory, or an error naming the setting
+// that needs it.
+func (m *v1) need(controller, setting string) (string, error) {
+	dir := m.dir(controller)
+	if dir == "" {
+		return "", fmt.Errorf("%s needs the %s controller, which is not mounted on this host", setting, controller)
+	}
+	return dir, nil
+}

@@ -1,0 +1,115 @@
+package cgroups
+
+// cgroup v2 (Ubuntu 22.04 and later): one tree, every controller's files
+// in the same directory. The article's lesson, redone for v2:
+//
+//	echo +cpu +memory +pids > /sys/fs/cgroup/cgroup.subtree_control
+//	mkdir /sys/fs/cgroup/kobako
+//	echo +cpu +memory +pids > /sys/fs/cgroup/kobako/cgroup.subtree_control
+//	mkdir /sys/fs/cgroup/kobako/$ID
+//	echo 10000000 > /sys/fs/cgroup/kobako/$ID/memory.max
+//	echo "300000 1000000" > /sys/fs/cgroup/kobako/$ID/cpu.max
+//	echo $PID > /sys/fs/cgroup/kobako/$ID/cgroup.procs
+//
+// A controller's files appear in a cgroup only when its parent lists the
+// controller in cgroup.subtree_control, and a cgroup with controllers
+// enabled for its children may hold no processes itself ("no internal
+// processes"): the container goes into a leaf. See
+// Documentation/admin-guide/cgroup-v2.rst.
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/kobako/kobako/internal/trace"
+)
+
+type v2 struct {
+	root string // /sys/fs/cgroup
+	path string // /kobako/<id>
+	tr   *trace.Tracer
+}
+
+// wantedControllers are the controllers a container's limits use.
+var wantedControllers = []string{"cpu", "cpuset", "io", "memory", "pids"}
+
+func (m *v2) dir() string { return m.root + m.path }
+
+// Apply enables the controllers down to /kobako, makes the leaf and
+// moves pid into it.
+func (m *v2) Apply(pid int) error {
+	// The one write outside /kobako, and only if needed.
+	if err := m.enableControllers(m.root); err != nil {
+		return err
+	}
+	parent := m.root + Parent
+	if err := makeLeaf(m.tr, parent, m.dir(), func() error { return m.enableControllers(parent) }); err != nil {
+		return err
+	}
+	// echo $PID > cgroup.procs
+	return writeFile(m.tr, m.dir(), "cgroup.procs", strconv.Itoa(pid))
+}
+
+// enableControllers writes "+cpu +memory …" into dir's subtree_control for
+// the wanted controllers that dir has and has not enabled yet.
+func (m *v2) enableControllers(dir string) error {
+	available, err := readFile(dir, "cgroup.controllers")
+	if err != nil {
+		return err
+	}
+	enabled, err := readFile(dir, "cgroup.subtree_control")
+	if err != nil {
+		return err
+	}
+	var add []string
+	for _, c := range wantedControllers {
+		if hasField(available, c) && !hasField(enabled, c) {
+			add = append(add, "+"+c)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	// echo +cpu +memory +pids > $DIR/cgroup.subtree_control
+	return writeFile(m.tr, dir, "cgroup.subtree_control", strings.Join(add, " "))
+}
+
+func hasField(list, word string) bool {
+	for _, f := range strings.Fields(list) {
+		if f == word {
+			return true
+		}
+	}
+	return false
+}
+
+// Set writes the limits (v2_memory.go, v2_cpu.go).
+func (m *v2) Set(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	if err := unsupportedResources(r); err != nil {
+		return err
+	}
+	return errors.Join(m.setMemory(r.Memory), m.setCPU(r.CPU), m.setPids(r.Pids))
+}
+
+func (m *v2) setPids(p *specs.LinuxPids) error {
+	if p == nil || p.Limit == nil {
+		return nil
+	}
+	// echo $LIMIT > pids.max
+	return writeFile(m.tr, m.dir(), "pids.max", pidsValue(*p.Limit))
+}
+
+// Destroy removes the leaf, then /kobako if it is empty.
+func (m *v2) Destroy() error {
+	if err := rmdir(m.tr, m.dir()); err != nil {
+		return err
+	}
+	removeParent(m.tr, m.root+Parent)
+	return nil
+}
