@@ -1,5 +1,6 @@
 # kobako — the two commands a newcomer needs:
-#   make run    build kobako, then drop into: kobako run -it --rm busybox sh
+#   make run    build kobako, then drop into the article's container:
+#               kobako run -it --rm --memory 10m --cpus 0.3 busybox sh
 #   make test   go vet, unit tests and end-to-end tests (as root, via sudo)
 # Everything is built as you; only what needs root runs through sudo.
 
@@ -21,7 +22,7 @@ setup:
 	@$(CURDIR)/scripts/setup.sh
 
 run: build
-	$(AS_ROOT) $(BIN) run -it --rm busybox sh
+	$(AS_ROOT) $(BIN) run -it --rm --memory 10m --cpus 0.3 busybox sh
 
 test: build
 	$(GO) vet ./...

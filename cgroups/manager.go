@@ -40,15 +40,15 @@ type Manager interface {
 
 // Stats is what `kobako stats` shows.
 type Stats struct {
-	MemoryUsage   uint64 // bytes now
-	MemoryPeak    uint64 // bytes, highest so far (0: the kernel does not say)
-	MemoryLimit   uint64 // bytes; 0 = no limit
-	CPUUsage      time.Duration
-	NrPeriods     uint64 // CFS periods with a quota
-	NrThrottled   uint64 // … in which the cgroup was throttled
-	ThrottledTime time.Duration
-	Pids          uint64
-	PidsLimit     uint64 // 0 = no limit
+	MemoryUsage   uint64        `json:"memoryUsage"`           // bytes now
+	MemoryPeak    uint64        `json:"memoryPeak,omitempty"`  // bytes, highest so far (0: the kernel does not say)
+	MemoryLimit   uint64        `json:"memoryLimit,omitempty"` // bytes; 0 = no limit
+	CPUUsage      time.Duration `json:"cpuUsageNs"`
+	NrPeriods     uint64        `json:"nrPeriods"`   // CFS periods with a quota
+	NrThrottled   uint64        `json:"nrThrottled"` // … in which the cgroup was throttled
+	ThrottledTime time.Duration `json:"throttledNs"`
+	Pids          uint64        `json:"pids"`
+	PidsLimit     uint64        `json:"pidsLimit,omitempty"` // 0 = no limit
 }
 
 // Parent is the cgroup every kobako container lives under, at the root of

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/kobako/kobako/cgroups"
 	"github.com/kobako/kobako/container"
 	"github.com/kobako/kobako/rootfs"
 )
@@ -29,6 +30,15 @@ type inspection struct {
 	Bundle     string            `json:"bundle"`
 	Rootfs     string            `json:"rootfs"`
 	Overlay    *rootfs.Overlay   `json:"overlay"`
+	Cgroup     *cgroupInfo       `json:"cgroup,omitempty"`
+}
+
+// cgroupInfo is the container's cgroup: where, its limits and its usage.
+type cgroupInfo struct {
+	Path      string         `json:"path"`
+	Resources any            `json:"resources,omitempty"` // the spec's linux.resources
+	Usage     *cgroups.Stats `json:"usage,omitempty"`     // while it runs
+	OOMKilled bool           `json:"oomKilled,omitempty"`
 }
 
 func inspectCommand() *cli.Command {
@@ -88,6 +98,12 @@ func inspect(store *container.Store, c *container.Container) (inspection, error)
 	}
 	if st.Pid > 0 {
 		in.Rootfs = fmt.Sprintf("/proc/%d/root", st.Pid)
+	}
+	if spec.Linux != nil && spec.Linux.CgroupsPath != "" {
+		in.Cgroup = &cgroupInfo{Path: spec.Linux.CgroupsPath, Resources: spec.Linux.Resources, OOMKilled: c.OOMKilled}
+		if usage, err := store.Stats(c); err == nil {
+			in.Cgroup.Usage = usage
+		}
 	}
 	return in, nil
 }
