@@ -27,6 +27,7 @@ func (r *Runtime) joinCgroup(spec *specs.Spec, layout *cgroups.Layout, p *Proces
 	if err != nil {
 		return err
 	}
+	r.Tracer.Note("this host uses "+layout.Mode.String(), "stat -f -c %T /sys/fs/cgroup")
 	// Undo: the init must be gone before its cgroup can be removed.
 	u.Push(func() error { p.kill(); return mgr.Destroy() })
 	if err := mgr.Apply(p.Pid); err != nil {
