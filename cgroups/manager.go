@@ -93,6 +93,11 @@ func writeFile(tr *trace.Tracer, dir, file, value string) error {
 		tr.Step("set "+file, fmt.Sprintf("echo %s > %s", value, p), fmt.Sprintf("os.WriteFile(%q, %q)", p, value), err)
 	}
 	if err != nil {
+		// The path is in our message already; keep only the kernel's word.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return fmt.Errorf("write %q to %s: %w", value, p, err)
 	}
 	return nil

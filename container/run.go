@@ -73,14 +73,12 @@ func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
 	return exit, s.finish(c, exit)
 }
 
-// exitOf asks the cgroup whether a SIGKILL came from the OOM killer: the
-// kernel counts its kills (memory.oom_control or memory.events), so the
-// report is its record, not a guess from the status 137.
+// exitOf asks the cgroup whether the OOM killer struck: the kernel counts
+// its kills (memory.oom_control or memory.events), so the report is its
+// record, not a guess from the status 137. A kill of a process other than
+// PID 1 counts too, as in docker's OOMKilled.
 func (s *Store) exitOf(c *Container, code int) Exit {
 	exit := Exit{Code: code}
-	if code != 128+int(unix.SIGKILL) {
-		return exit
-	}
 	mgr, err := s.rt.Cgroup(c.ID)
 	if err != nil || mgr == nil {
 		return exit

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v3"
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/container"
 	"github.com/kobako/kobako/image"
@@ -50,7 +51,7 @@ Examples:
 			switch {
 			case err != nil:
 				return &exitError{code: exitCodeOf(err), err: err}
-			case exit.OOMKilled:
+			case exit.OOMKilled && exit.Code == 128+int(unix.SIGKILL):
 				return &exitError{code: exit.Code, err: fmt.Errorf("container %s was killed: out of memory (limit %s)",
 					exit.ID, formatSize(exit.MemoryLimit))}
 			case exit.Code != 0:
