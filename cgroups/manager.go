@@ -26,6 +26,11 @@ import (
 type Manager interface {
 	// Apply creates the cgroup and moves pid into it.
 	Apply(pid int) error
+	// Enter makes a process started from the calling OS thread (which the
+	// caller has locked) be born in the cgroup: on v1 the thread itself
+	// joins, on v2 it returns a directory fd for clone3's
+	// CLONE_INTO_CGROUP (-1 on v1). `kobako exec` uses it.
+	Enter() (cgroupFD int, err error)
 	// Set writes the limits of r into the cgroup's files.
 	Set(r *specs.LinuxResources) error
 	// Stats reads usage and limits.

@@ -16,6 +16,7 @@ import (
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
 )
@@ -116,4 +117,20 @@ func (m *v1) need(controller, setting string) (string, error) {
 		return "", fmt.Errorf("%s needs the %s controller, which is not mounted on this host", setting, controller)
 	}
 	return dir, nil
+}
+
+// Enter moves the calling thread into the cgroup in every hierarchy, like
+// cgexec moves itself before it execs the command: v1 lets single threads
+// change cgroup through the "tasks" file, and a child forked from this
+// thread starts where the thread is. The thread must never run anything
+// else (the caller keeps it locked and lets it die).
+func (m *v1) Enter() (int, error) {
+	tid := strconv.Itoa(unix.Gettid())
+	for mnt := range m.layout.Hierarchies() {
+		// echo $TID > tasks
+		if err := writeFile(m.tr, mnt+m.path, "tasks", tid); err != nil {
+			return -1, err
+		}
+	}
+	return -1, nil
 }

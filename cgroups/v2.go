@@ -19,10 +19,12 @@ package cgroups
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
 )
@@ -112,4 +114,17 @@ func (m *v2) Destroy() error {
 	}
 	removeParent(m.tr, m.root+Parent)
 	return nil
+}
+
+// Enter returns a handle of the cgroup's directory: passed to clone3 with
+// CLONE_INTO_CGROUP (Go: SysProcAttr.UseCgroupFD), the child is born in
+// the cgroup. v2 keeps a process's threads in one cgroup, so the v1 trick
+// of moving one thread is not available here.
+func (m *v2) Enter() (int, error) {
+	fd, err := unix.Open(m.dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	m.tr.Step("open the cgroup for clone3", "(clone3 CLONE_INTO_CGROUP)", fmt.Sprintf("unix.Open(%q, O_PATH|O_DIRECTORY)", m.dir()), err)
+	if err != nil {
+		return -1, fmt.Errorf("open cgroup %s: %w", m.dir(), err)
+	}
+	return fd, nil
 }

@@ -43,34 +43,65 @@ func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
 	if err != nil {
 		return Exit{}, err
 	}
-	signals := make(chan os.Signal, 16)
-	signal.Notify(signals, append(forwardedSignals, unix.SIGWINCH)...)
-	defer signal.Stop(signals)
-
-	var relay *terminalRelay
-	if proc.Console != nil {
-		if relay, err = startRelay(proc.Console, stdio); err != nil {
-			proc.Signal(unix.SIGKILL)
-			proc.Wait()
-			return Exit{}, s.removeAfterFailure(c, err)
-		}
-		defer relay.restore()
+	sess, err := attach(proc, stdio)
+	if err == nil {
+		defer sess.close()
+		err = s.rt.Start(c.ID)
 	}
-	if err := s.rt.Start(c.ID); err != nil {
+	if err != nil {
 		proc.Signal(unix.SIGKILL)
 		proc.Wait()
 		return Exit{}, s.removeAfterFailure(c, err)
 	}
-	go forward(signals, proc, relay)
-	code, err := proc.Wait()
-	if relay != nil {
-		relay.drain()
-	}
+	code, err := sess.wait()
 	if err != nil {
 		return Exit{}, err
 	}
 	exit := s.exitOf(c, code)
 	return exit, s.finish(c, exit)
+}
+
+// session is a process the person is attached to: its terminal relayed,
+// the signals kobako receives forwarded to it.
+type session struct {
+	proc    *runtime.Process
+	relay   *terminalRelay // nil without a terminal
+	signals chan os.Signal
+}
+
+// attach starts relaying and forwarding for proc. Signals are caught from
+// here on, before the process runs, so none is lost in between.
+func attach(proc *runtime.Process, stdio Stdio) (*session, error) {
+	sess := &session{proc: proc, signals: make(chan os.Signal, 16)}
+	signal.Notify(sess.signals, append(forwardedSignals, unix.SIGWINCH)...)
+	if proc.Console != nil {
+		relay, err := startRelay(proc.Console, stdio)
+		if err != nil {
+			signal.Stop(sess.signals)
+			return nil, err
+		}
+		sess.relay = relay
+	}
+	return sess, nil
+}
+
+// wait forwards signals until the process exits, and returns its status
+// once its last output is copied.
+func (sess *session) wait() (int, error) {
+	go forward(sess.signals, sess.proc, sess.relay)
+	code, err := sess.proc.Wait()
+	if sess.relay != nil {
+		sess.relay.drain()
+	}
+	return code, err
+}
+
+// close puts the person's terminal back and stops catching signals.
+func (sess *session) close() {
+	signal.Stop(sess.signals)
+	if sess.relay != nil {
+		sess.relay.restore()
+	}
 }
 
 // exitOf asks the cgroup whether the OOM killer struck: the kernel counts

@@ -80,6 +80,7 @@ Start here:
 func commands() []*cli.Command {
 	return []*cli.Command{
 		runCommand(),
+		execCommand(),
 		psCommand(),
 		rmCommand(),
 		inspectCommand(),

@@ -115,13 +115,7 @@ func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
 	}
 	spec := runtime.DefaultSpec("", args)
 	var err error
-	for _, kv := range cmd.StringSlice("env") {
-		if !strings.Contains(kv, "=") {
-			// docker's -e KEY passes the caller's value through.
-			kv += "=" + os.Getenv(kv)
-		}
-		spec.Process.Env = append(spec.Process.Env, kv)
-	}
+	spec.Process.Env = envFromFlags(cmd)
 	if spec.Linux.Resources, err = resourcesFromFlags(cmd); err != nil {
 		return nil, err
 	}
@@ -129,6 +123,19 @@ func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
 	spec.Process.Terminal = cmd.Bool("tty")
 	spec.Hostname = cmd.String("hostname")
 	return spec, nil
+}
+
+// envFromFlags reads -e KEY=VALUE; docker's -e KEY passes the caller's
+// value through.
+func envFromFlags(cmd *cli.Command) []string {
+	var env []string
+	for _, kv := range cmd.StringSlice("env") {
+		if !strings.Contains(kv, "=") {
+			kv += "=" + os.Getenv(kv)
+		}
+		env = append(env, kv)
+	}
+	return env
 }
 
 // stdioFor: stdout and stderr always; stdin with -i only, as docker does.

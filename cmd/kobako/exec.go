@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/kobako/kobako/container"
+)
+
+func execCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run a command in a running container",
+		ArgsUsage: "CONTAINER COMMAND [ARG...]",
+		Description: `Starts another process inside a running container: it joins the container's
+IPC, UTS, network, PID, cgroup and mount namespaces — one setns(2) each, the
+article's "nsenter -t $PID --ipc --uts --net --pid --cgroup --mount" — and
+its cgroup, so it shares the container's limits. --trace shows each step.
+
+The exit status is the command's; 126/127 when it cannot be run or is not
+found, 125 when kobako failed.
+
+Examples:
+   sudo kobako run -d --name web busybox httpd -f
+   sudo kobako exec web ps                  # PID 1 is httpd
+   sudo kobako exec -it web sh`,
+		// Flags end at the container: everything after it is the command's.
+		StopOnNthArg: intPtr(1),
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open and connect it to the command"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the command a terminal (a pty from the container's /dev/pts)"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "start the command and return at once"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE` (repeatable)"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			exit, err := execInContainer(cmd)
+			switch {
+			case err != nil:
+				return &exitError{code: exitCodeOf(err), err: err}
+			case exit.Code != 0:
+				return &exitError{code: exit.Code}
+			}
+			return nil
+		},
+	}
+}
+
+func execInContainer(cmd *cli.Command) (container.Exit, error) {
+	if err := requireRoot(); err != nil {
+		return container.Exit{}, err
+	}
+	if cmd.Args().Len() < 2 {
+		return container.Exit{}, errors.New(`"exec" needs a container and a command: kobako exec [OPTIONS] CONTAINER COMMAND [ARG...]`)
+	}
+	g := globals(cmd)
+	store := container.NewStore(g.root, g.dataRoot, g.tracer)
+	c, err := store.Lookup(cmd.Args().First())
+	if err != nil {
+		return container.Exit{}, err
+	}
+	opts := container.ExecOptions{
+		Args: cmd.Args().Tail(), Env: envFromFlags(cmd), Cwd: cmd.String("workdir"),
+		Terminal: cmd.Bool("tty"), Detach: cmd.Bool("detach"),
+	}
+	stdio := stdioFor(cmd)
+	if stdio.In == nil {
+		stdio.In, _ = os.Open(os.DevNull)
+	}
+	return store.Exec(c, opts, stdio)
+}

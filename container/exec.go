@@ -1,0 +1,65 @@
+package container
+
+// `kobako exec`: another process in a running container (nsenter, see
+// runtime/join.go), attached to the person's terminal like `run`.
+
+import (
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/kobako/kobako/runtime"
+)
+
+// ExecOptions is what the person asked to run.
+type ExecOptions struct {
+	Args     []string
+	Env      []string // added to the container's own
+	Cwd      string   // "" = the container's working directory
+	Terminal bool
+	Detach   bool // start it and return; its output goes nowhere
+}
+
+// Exec runs a process in c and waits for it (unless Detach).
+func (s *Store) Exec(c *Container, opts ExecOptions, stdio Stdio) (Exit, error) {
+	spec, err := c.Spec()
+	if err != nil {
+		return Exit{}, err
+	}
+	process := execProcess(spec, opts)
+	files := [3]*os.File{stdio.In, stdio.Out, stdio.Err}
+	if opts.Detach {
+		files = [3]*os.File{}
+	}
+	proc, err := s.rt.Exec(c.ID, runtime.ExecOptions{Process: process, Stdio: files})
+	if err != nil {
+		return Exit{}, err
+	}
+	if opts.Detach {
+		return Exit{}, nil
+	}
+	sess, err := attach(proc, stdio)
+	if err != nil {
+		return Exit{}, fmt.Errorf("attach to exec: %w", err)
+	}
+	defer sess.close()
+	code, err := sess.wait()
+	return Exit{Code: code}, err
+}
+
+// execProcess is the container's own process settings (user, env, cwd)
+// with the exec's command and additions.
+func execProcess(spec *specs.Spec, opts ExecOptions) *specs.Process {
+	p := *spec.Process
+	p.Args = opts.Args
+	p.Terminal = opts.Terminal
+	p.Env = append(append([]string(nil), p.Env...), opts.Env...)
+	if opts.Terminal {
+		p.Env = runtime.FillEnv(p.Env, spec.Hostname, true)
+	}
+	if opts.Cwd != "" {
+		p.Cwd = opts.Cwd
+	}
+	return &p
+}
