@@ -71,7 +71,7 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 	if err := fileutil.WriteJSON(filepath.Join(bundle, "config.json"), opts.Spec); err != nil {
 		return nil, err
 	}
-	c = &Container{Bundle: bundle, Record: Record{
+	c = &Container{Bundle: bundle, Fresh: true, Record: Record{
 		ID: id, Name: name, Image: opts.Image, Command: opts.Spec.Process.Args,
 		Created: time.Now().UTC(), AutoRemove: opts.AutoRemove, Detached: opts.Detached,
 		Tty: opts.Spec.Process.Terminal, Overlay: overlay,

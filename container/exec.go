@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/creack/pty"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/kobako/kobako/runtime"
@@ -32,7 +33,11 @@ func (s *Store) Exec(c *Container, opts ExecOptions, stdio Stdio) (Exit, error) 
 	if opts.Detach {
 		files = [3]*os.File{}
 	}
-	proc, err := s.rt.Exec(c.ID, runtime.ExecOptions{Process: process, Stdio: files})
+	var size *pty.Winsize
+	if opts.Terminal && stdio.In != nil {
+		size, _ = pty.GetsizeFull(stdio.In) // not a terminal: no size to copy
+	}
+	proc, err := s.rt.Exec(c.ID, runtime.ExecOptions{Process: process, Stdio: files, ConsoleSize: size})
 	if err != nil {
 		return Exit{}, err
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -46,7 +47,7 @@ func (s *Store) StartDetached(c *Container) error {
 	}
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
-		Args:        append(args, MonitorCommand, c.ID),
+		Args:        append(args, MonitorCommand, strconv.FormatBool(c.Fresh), c.ID),
 		Dir:         "/",
 		Stderr:      os.Stderr, // for --trace, until the container started
 		ExtraFiles:  []*os.File{reportW},
@@ -69,11 +70,13 @@ func (s *Store) StartDetached(c *Container) error {
 }
 
 // Monitor is the monitor process: create, start, report, wait, record.
-func (s *Store) Monitor(id string, report *os.File) error {
+// fresh says whether c was just made by `run -d` (see Container.Fresh).
+func (s *Store) Monitor(id string, fresh bool, report *os.File) error {
 	c, err := s.load(id)
 	if err != nil {
 		return err
 	}
+	c.Fresh = fresh
 	proc, err := s.startMonitored(c)
 	var rep monitorReport
 	if err != nil {

@@ -123,8 +123,8 @@ func (s *Store) exitOf(c *Container, code int) Exit {
 	return exit
 }
 
-// createProcess asks the runtime to create the container. If that fails,
-// the container is removed again: `run` that could not run leaves nothing.
+// createProcess asks the runtime to create the container. If that fails, a
+// fresh container is removed again: `run` that could not run leaves nothing.
 func (s *Store) createProcess(c *Container, stdio [3]*os.File) (*runtime.Process, error) {
 	spec, err := c.Spec()
 	if err != nil {
@@ -140,6 +140,13 @@ func (s *Store) createProcess(c *Container, stdio [3]*os.File) (*runtime.Process
 }
 
 func (s *Store) removeAfterFailure(c *Container, cause error) error {
+	if !c.Fresh {
+		// It ran before: keep it, drop only the half-made runtime state.
+		if err := s.rt.Delete(c.ID, true); err != nil && !errors.Is(err, runtime.ErrNotExist) {
+			return errors.Join(cause, err)
+		}
+		return cause
+	}
 	if err := s.Remove(c, true); err != nil {
 		return errors.Join(cause, fmt.Errorf("clean up container %s: %w", c.Name, err))
 	}

@@ -63,6 +63,10 @@ type Record struct {
 type Container struct {
 	Record
 	Bundle string // <data-root>/containers/<id>
+	// Fresh is true for a container just made by Create and never run: if
+	// starting it fails, it is removed again ("run that could not run
+	// leaves nothing"); a container that ran before stays.
+	Fresh bool
 }
 
 // ShortID is the 12 digits people see, and the default hostname.

@@ -50,6 +50,9 @@ var joinOrder = []struct {
 type ExecOptions struct {
 	Process *specs.Process // Args, Env, Cwd, User, Terminal
 	Stdio   [3]*os.File    // without a terminal; nil entries are /dev/null
+	// ConsoleSize is the person's window size, set on the new pty before
+	// the command starts (so its first `stty size` is right). Nil: 0×0.
+	ConsoleSize *pty.Winsize
 }
 
 // Exec starts opts.Process inside container id and returns it; Wait
@@ -173,6 +176,13 @@ func startCommand(argv0 string, opts ExecOptions, cgroupFD int, tr *trace.Tracer
 		}
 		defer slave.Close()
 		master = m
+		if opts.ConsoleSize != nil {
+			// stty rows $ROWS cols $COLS
+			if err := pty.Setsize(master, opts.ConsoleSize); err != nil {
+				master.Close()
+				return nil, fmt.Errorf("set pty size: %w", err)
+			}
+		}
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 		cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -107,11 +108,41 @@ func killAndWait(st *State) error {
 	if err := unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill container %s: %w", st.ID, err)
 	}
+	_, err = pollExit(pidfd, -1)
+	return err
+}
+
+// WaitStopped waits up to timeout (negative: for ever) for the container's
+// init to exit, and reports whether it did. Any process may wait so: a
+// pidfd turns readable when its process exits, child of ours or not.
+func (r *Runtime) WaitStopped(id string, timeout time.Duration) (bool, error) {
+	st, err := r.loadState(id)
+	if err != nil {
+		return false, err
+	}
+	pidfd, err := openInit(st)
+	if errors.Is(err, ErrNotRunning) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer unix.Close(pidfd)
+	ms := -1
+	if timeout >= 0 {
+		ms = int(timeout.Milliseconds())
+	}
+	return pollExit(pidfd, ms)
+}
+
+// pollExit waits on a pidfd for ms milliseconds (-1: for ever).
+func pollExit(pidfd, ms int) (bool, error) {
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
-		_, err := unix.Poll(fds, -1)
-		if !errors.Is(err, unix.EINTR) {
-			return err
+		n, err := unix.Poll(fds, ms)
+		if errors.Is(err, unix.EINTR) {
+			continue
 		}
+		return n > 0, err
 	}
 }

@@ -155,10 +155,7 @@ func TestSignalsForwarded(t *testing.T) {
 			script := fmt.Sprintf("trap 'exit %d' %s; touch /ready; while :; do sleep 0.1; done", code, tc.name)
 			b := e.start("run", "--rm", "--name", name, "busybox", "sh", "-c", script)
 			in := e.waitRunning(name)
-			waitFor(t, "the trap to be set", func() bool {
-				_, err := os.Stat(fmt.Sprintf("/proc/%d/root/ready", in.Pid))
-				return err == nil
-			})
+			waitForFile(t, in.Pid, "/ready")
 			if err := b.cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
@@ -284,4 +281,15 @@ func parentPid(t *testing.T, pid int) int {
 	}
 	t.Fatalf("no PPid in /proc/%d/status", pid)
 	return 0
+}
+
+// waitForFile waits until the container whose init is pid has made path
+// (seen from the host through /proc/<pid>/root): a script's way of saying
+// "my trap is set".
+func waitForFile(t *testing.T, pid int, path string) {
+	t.Helper()
+	waitFor(t, path+" in the container", func() bool {
+		_, err := os.Stat(fmt.Sprintf("/proc/%d/root%s", pid, path))
+		return err == nil
+	})
 }

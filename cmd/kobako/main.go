@@ -81,6 +81,12 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		runCommand(),
 		execCommand(),
+		startCommand(),
+		stopCommand(),
+		restartCommand(),
+		killCommand(),
+		waitCommand(),
+		renameCommand(),
 		psCommand(),
 		rmCommand(),
 		inspectCommand(),

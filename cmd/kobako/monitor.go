@@ -17,12 +17,13 @@ func monitorCommand() *cli.Command {
 		Name:   container.MonitorCommand,
 		Hidden: true,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if cmd.Args().Len() != 1 {
-				return errors.New("monitor takes one container id")
+			// monitor FRESH ID (FRESH: true for a container never run)
+			if cmd.Args().Len() != 2 {
+				return errors.New("monitor takes true|false and one container id")
 			}
 			g := globals(cmd)
 			store := container.NewStore(g.root, g.dataRoot, g.tracer)
-			return store.Monitor(cmd.Args().First(), os.NewFile(3, "report"))
+			return store.Monitor(cmd.Args().Get(1), cmd.Args().First() == "true", os.NewFile(3, "report"))
 		},
 	}
 }

@@ -1,0 +1,85 @@
+package tests
+
+// stop, kill, start of an exited container, restart, wait, rename.
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// stop: a PID 1 without a TERM handler takes the whole timeout and ends
+// with 137; one that traps TERM ends promptly with its own status.
+func TestStop(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun("run", "-d", "--name", "deaf", "busybox", "sleep", "1000")
+	e.mustRun("run", "-d", "--name", "polite", "busybox", "sh", "-c",
+		`trap "exit 3" TERM; touch /ready; while :; do sleep 0.1; done`)
+	e.waitRunning("deaf")
+	in := e.waitRunning("polite")
+	waitForFile(t, in.Pid, "/ready")
+
+	start := time.Now()
+	e.mustRun("stop", "-t", "1", "deaf")
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("stop of a PID 1 that ignores TERM took %v, want the 1 s timeout", took)
+	}
+	start = time.Now()
+	e.mustRun("stop", "polite")
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("stop of a PID 1 that traps TERM took %v, want prompt", took)
+	}
+	for name, want := range map[string]string{"deaf": "Exited (137)", "polite": "Exited (3)"} {
+		if line := e.psLine(name, "-a"); !strings.Contains(line, want) {
+			t.Errorf("ps -a after stop %s: %q, want %q", name, line, want)
+		}
+	}
+	// Stopping a stopped container is no error.
+	e.mustRun("stop", "deaf")
+}
+
+// start of an exited container keeps the files it wrote; wait prints the
+// status of the new run.
+func TestStartKeepsFiles(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	script := `cat /file 2>/dev/null || echo first; echo kept > /file; exit 2`
+	if out, _, code := e.run("run", "--name", "f", "busybox", "sh", "-c", script); out != "first\n" || code != 2 {
+		t.Fatalf("first run: %q, exit %d", out, code)
+	}
+	if out, _, code := e.run("start", "-a", "f"); out != "kept\n" || code != 2 {
+		t.Errorf("start -a: %q, exit %d; want the file from the first run", out, code)
+	}
+	e.mustRun("start", "f")
+	if out := strings.TrimSpace(e.mustRun("wait", "f")); out != "2" {
+		t.Errorf("wait: %q, want 2", out)
+	}
+	if _, stderr, code := e.run("start", "missing"); code == 0 || !strings.Contains(stderr, "no such container") {
+		t.Errorf("start of a missing container: exit %d, %q", code, stderr)
+	}
+}
+
+func TestKillRestartRename(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun("run", "-d", "--name", "k", "busybox", "sleep", "1000")
+	first := e.waitRunning("k")
+	e.mustRun("restart", "-t", "0", "k")
+	second := e.waitRunning("k")
+	if second.Pid == first.Pid {
+		t.Errorf("restart kept pid %d", first.Pid)
+	}
+	e.mustRun("rename", "k", "renamed")
+	e.waitRunning("renamed")
+	if _, _, code := e.run("inspect", "k"); code == 0 {
+		t.Error("the old name still finds the container after rename")
+	}
+	if _, stderr, code := e.run("kill", "-s", "NOSUCH", "renamed"); code != 1 || !strings.Contains(stderr, "unknown signal") {
+		t.Errorf("kill -s NOSUCH: exit %d, %q", code, stderr)
+	}
+	e.mustRun("kill", "-s", "KILL", "renamed")
+	if out := strings.TrimSpace(e.mustRun("wait", "renamed")); out != "137" {
+		t.Errorf("wait after kill -s KILL: %q, want 137", out)
+	}
+}
