@@ -46,13 +46,17 @@ func inspectCommand() *cli.Command {
 		Name:      "inspect",
 		Usage:     "show a container's details as JSON",
 		ArgsUsage: "CONTAINER...",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "a Go `TEMPLATE` over the JSON fields' Go names, like {{.Pid}} or {{.Cgroup.Path}}"},
+		},
 		Description: `Prints id, image, pid, status, the inodes of its namespaces (compare with
 ls -l /proc/$$/ns on the host: every one differs), and where its layers are.
 While it runs, its root as the container sees it is /proc/<pid>/root: the
 overlay is mounted inside the container's mount namespace only.
 
-Example:
-   sudo kobako inspect web`,
+Examples:
+   sudo kobako inspect web
+   sudo kobako inspect --format '{{.Pid}} {{.Status}}' web`,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := requireRoot(); err != nil {
 				return err
@@ -73,6 +77,9 @@ Example:
 					return err
 				}
 				out = append(out, in)
+			}
+			if format := cmd.String("format"); format != "" {
+				return printTemplate(os.Stdout, format, out)
 			}
 			enc := json.NewEncoder(os.Stdout)
 			enc.SetIndent("", "  ")

@@ -87,6 +87,7 @@ func commands() []*cli.Command {
 		killCommand(),
 		waitCommand(),
 		renameCommand(),
+		containerCommand(),
 		psCommand(),
 		rmCommand(),
 		inspectCommand(),
