@@ -240,11 +240,13 @@ type end struct {
 
 // errorf is a message about e's path: "no such file or directory in
 // container web: /x".
-func (e end) errorf(what string) error {
+func (e end) errorf(what string) error { return e.errorAt(e.path, what) }
+
+func (e end) errorAt(p, what string) error {
 	if e.where == "" {
-		return fmt.Errorf("%s: %s", what, e.path)
+		return fmt.Errorf("%s: %s", what, p)
 	}
-	return fmt.Errorf("%s in %s: %s", what, e.where, e.path)
+	return fmt.Errorf("%s in %s: %s", what, e.where, p)
 }
 
 // ref is a path taken apart: docker cp gives meaning to a trailing "/" (the
@@ -348,16 +350,16 @@ func (e end) placeFor(srcDir bool, srcName string) (place, error) {
 
 // checkOverwrite refuses to put a directory over a non-directory or the
 // reverse, as cp and docker cp do; the extractor would replace it.
-func (p place) checkOverwrite(srcDir bool) error {
+func (e end) checkOverwrite(p place, srcDir bool) error {
 	var st unix.Stat_t
 	if p.name == "." || unix.Fstatat(int(p.dir.Fd()), p.name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
 		return nil
 	}
 	switch dir := st.Mode&unix.S_IFMT == unix.S_IFDIR; {
 	case dir && !srcDir:
-		return fmt.Errorf("cannot overwrite directory %s with a non-directory", p.shown)
+		return e.errorAt(p.shown, "cannot overwrite a directory with a non-directory")
 	case !dir && srcDir:
-		return fmt.Errorf("cannot overwrite non-directory %s with a directory", p.shown)
+		return e.errorAt(p.shown, "cannot overwrite a non-directory with a directory")
 	}
 	return nil
 }
@@ -374,7 +376,15 @@ func copyTree(src, dst end, tr *trace.Tracer) (CopyResult, error) {
 		return CopyResult{}, err
 	}
 	defer h.Close()
-	srcDir := isDir(h)
+	var st unix.Stat_t
+	if err := unix.Fstat(int(h.Fd()), &st); err != nil {
+		return CopyResult{}, fmt.Errorf("stat %s: %w", src.path, err)
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFCHR, unix.S_IFBLK, unix.S_IFSOCK:
+		return CopyResult{}, src.errorf("cp copies no device nodes or sockets")
+	}
+	srcDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	name := filepath.Base(r.clean)
 	if srcDir && r.contents {
 		name = "."
@@ -384,7 +394,7 @@ func copyTree(src, dst end, tr *trace.Tracer) (CopyResult, error) {
 		return CopyResult{}, err
 	}
 	defer p.dir.Close()
-	if err := p.checkOverwrite(srcDir); err != nil {
+	if err := dst.checkOverwrite(p, srcDir); err != nil {
 		return CopyResult{}, err
 	}
 	tr.Note("copy "+src.path+" to "+p.shown, "tar -c -C $SRCDIR "+filepath.Base(r.clean)+" | tar -x -C $DESTDIR")

@@ -27,6 +27,9 @@ type CreateOptions struct {
 	Spec        *specs.Spec // from the flags; Root, default hostname and env are filled in here
 	AutoRemove  bool        // --rm
 	Detached    bool        // -d
+	Labels      map[string]string
+	StopSignal  string // --stop-signal
+	StopTimeout *int   // --stop-timeout
 }
 
 // Create makes the container's directory and record. On failure nothing
@@ -75,6 +78,7 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 		ID: id, Name: name, Image: opts.Image, Command: opts.Spec.Process.Args,
 		Created: time.Now().UTC(), AutoRemove: opts.AutoRemove, Detached: opts.Detached,
 		Tty: opts.Spec.Process.Terminal, Overlay: overlay,
+		Labels: opts.Labels, StopSignal: opts.StopSignal, StopTimeout: opts.StopTimeout,
 	}}
 	if err := s.save(c); err != nil {
 		return nil, err

@@ -24,14 +24,14 @@ func (s *Store) Kill(c *Container, sig unix.Signal) error {
 	return s.rt.Kill(c.ID, sig)
 }
 
-// Stop asks c to end with SIGTERM and kills it after timeout: docker's
-// stop. A stopped container is left as it is.
-func (s *Store) Stop(c *Container, timeout time.Duration) error {
+// Stop asks c to end with sig and kills it after timeout: docker's stop.
+// A stopped container is left as it is.
+func (s *Store) Stop(c *Container, sig unix.Signal, timeout time.Duration) error {
 	st, err := s.Status(c)
 	if err != nil || st.State == specs.StateStopped {
 		return err
 	}
-	if err := s.rt.Kill(c.ID, unix.SIGTERM); err != nil && !errors.Is(err, runtime.ErrNotRunning) {
+	if err := s.rt.Kill(c.ID, sig); err != nil && !errors.Is(err, runtime.ErrNotRunning) {
 		return err
 	}
 	stopped, err := s.rt.WaitStopped(c.ID, timeout)

@@ -45,18 +45,22 @@ func NewStore(root, dataRoot string, tr *trace.Tracer) *Store {
 // Record is what container.json holds: everything `ps` and `inspect` show
 // that the OCI state does not know.
 type Record struct {
-	ID         string          `json:"id"`
-	Name       string          `json:"name"`
-	Image      string          `json:"image"`
-	Command    []string        `json:"command"`
-	Created    time.Time       `json:"created"`
-	AutoRemove bool            `json:"autoRemove,omitempty"`
-	Detached   bool            `json:"detached,omitempty"`
-	Tty        bool            `json:"tty,omitempty"`
-	Overlay    *rootfs.Overlay `json:"overlay"`
-	ExitCode   *int            `json:"exitCode,omitempty"`
-	OOMKilled  bool            `json:"oomKilled,omitempty"`
-	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Image      string            `json:"image"`
+	Command    []string          `json:"command"`
+	Created    time.Time         `json:"created"`
+	AutoRemove bool              `json:"autoRemove,omitempty"`
+	Detached   bool              `json:"detached,omitempty"`
+	Tty        bool              `json:"tty,omitempty"`
+	Overlay    *rootfs.Overlay   `json:"overlay"`
+	ExitCode   *int              `json:"exitCode,omitempty"`
+	OOMKilled  bool              `json:"oomKilled,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	StopSignal string            `json:"stopSignal,omitempty"` // what stop sends first; "" = TERM
+	// StopTimeout is how long stop waits before SIGKILL; nil = 10 s.
+	StopTimeout *int       `json:"stopTimeout,omitempty"`
+	FinishedAt  *time.Time `json:"finishedAt,omitempty"`
 }
 
 // Container is a record and where it lives.

@@ -31,6 +31,7 @@ type inspection struct {
 	Rootfs     string            `json:"rootfs"`
 	Overlay    *rootfs.Overlay   `json:"overlay"`
 	Cgroup     *cgroupInfo       `json:"cgroup,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
 }
 
 // cgroupInfo is the container's cgroup: where, its limits and its usage.
@@ -101,7 +102,7 @@ func inspect(store *container.Store, c *container.Container) (inspection, error)
 		ID: c.ID, Name: c.Name, Image: c.Image, Command: c.Command,
 		Created: c.Created.Format("2006-01-02T15:04:05Z"), Status: string(st.State),
 		Pid: st.Pid, ExitCode: c.ExitCode, Hostname: spec.Hostname, Namespaces: st.Namespaces,
-		Bundle: c.Bundle, Rootfs: filepath.Join(c.Bundle, "rootfs"), Overlay: c.Overlay,
+		Bundle: c.Bundle, Rootfs: filepath.Join(c.Bundle, "rootfs"), Overlay: c.Overlay, Labels: c.Labels,
 	}
 	if st.Pid > 0 {
 		in.Rootfs = fmt.Sprintf("/proc/%d/root", st.Pid)

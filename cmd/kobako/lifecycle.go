@@ -96,14 +96,30 @@ Examples:
    sudo kobako stop web
    sudo kobako stop -t 1 web`,
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before SIGKILL"},
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before SIGKILL (default: the container's --stop-timeout, or 10)"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			timeout := time.Duration(cmd.Int("time")) * time.Second
 			return eachContainer(cmd, cmd.Args().Slice(), `"stop" needs at least one container: kobako stop [-t SECONDS] CONTAINER...`,
-				func(s *container.Store, c *container.Container) error { return printed(c, s.Stop(c, timeout)) })
+				func(s *container.Store, c *container.Container) error { return printed(c, stopContainer(cmd, s, c)) })
 		},
 	}
+}
+
+// stopContainer stops c with its own stop signal and timeout unless -t
+// says otherwise.
+func stopContainer(cmd *cli.Command, s *container.Store, c *container.Container) error {
+	sig := unix.SIGTERM
+	if c.StopSignal != "" {
+		var err error
+		if sig, err = parseSignal(c.StopSignal); err != nil {
+			return err
+		}
+	}
+	seconds := cmd.Int("time")
+	if !cmd.IsSet("time") && c.StopTimeout != nil {
+		seconds = *c.StopTimeout
+	}
+	return s.Stop(c, sig, time.Duration(seconds)*time.Second)
 }
 
 func startCommand() *cli.Command {
@@ -169,10 +185,9 @@ Example:
 			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before SIGKILL"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			timeout := time.Duration(cmd.Int("time")) * time.Second
 			return eachContainer(cmd, cmd.Args().Slice(), `"restart" needs at least one container: kobako restart [-t SECONDS] CONTAINER...`,
 				func(s *container.Store, c *container.Container) error {
-					if err := s.Stop(c, timeout); err != nil {
+					if err := stopContainer(cmd, s, c); err != nil {
 						return err
 					}
 					_, err := s.Start(c, false, container.Stdio{})

@@ -81,6 +81,7 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		runCommand(),
 		execCommand(),
+		cpCommand(),
 		startCommand(),
 		stopCommand(),
 		restartCommand(),

@@ -45,7 +45,7 @@ Examples:
 			&cli.StringFlag{Name: "hostname", Usage: "host name inside the container (default: the short id, as the article uses uuidgen)"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (made if missing)", Value: "/"},
-		}, resourceFlags()...),
+		}, append(resourceFlags(), processFlags()...)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			exit, err := runContainer(cmd)
 			switch {
@@ -85,11 +85,12 @@ func runContainer(cmd *cli.Command) (containerExit, error) {
 	if err != nil {
 		return containerExit{}, err
 	}
+	opts, err := createOptions(cmd, img, spec)
+	if err != nil {
+		return containerExit{}, err
+	}
 	store := container.NewStore(g.root, g.dataRoot, g.tracer)
-	c, err := store.Create(container.CreateOptions{
-		Name: cmd.String("name"), Image: img.Name, ImageRootfs: img.Rootfs, Spec: spec,
-		AutoRemove: cmd.Bool("rm"), Detached: cmd.Bool("detach"),
-	})
+	c, err := store.Create(opts)
 	if err != nil {
 		return containerExit{}, err
 	}
@@ -104,18 +105,38 @@ func runContainer(cmd *cli.Command) (containerExit, error) {
 	return containerExit{Exit: exit, ID: c.ShortID()}, err
 }
 
+// createOptions is the container's record-to-be: name, image, labels,
+// how to stop it.
+func createOptions(cmd *cli.Command, img *image.Image, spec *runtime.Spec) (container.CreateOptions, error) {
+	opts := container.CreateOptions{
+		Name: cmd.String("name"), Image: img.Name, ImageRootfs: img.Rootfs, Spec: spec,
+		AutoRemove: cmd.Bool("rm"), Detached: cmd.Bool("detach"), StopSignal: cmd.String("stop-signal"),
+	}
+	if opts.StopSignal != "" {
+		if _, err := parseSignal(opts.StopSignal); err != nil {
+			return opts, fmt.Errorf("--stop-signal: %w", err)
+		}
+	}
+	if cmd.Int("stop-timeout") >= 0 {
+		t := cmd.Int("stop-timeout")
+		opts.StopTimeout = &t
+	}
+	var err error
+	opts.Labels, err = labelsFromFlags(cmd)
+	return opts, err
+}
+
 // specFromFlags turns the flags into the container's OCI configuration.
 func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
-	args := cmd.Args().Tail()
-	if len(args) == 0 {
-		args = img.Cmd
-	}
+	args := argsFromFlags(cmd, img.Cmd)
 	if len(args) == 0 {
 		return nil, fmt.Errorf("image %s has no default command (no /bin/sh): give one after the image name", img.Name)
 	}
 	spec := runtime.DefaultSpec("", args)
 	var err error
-	spec.Process.Env = envFromFlags(cmd)
+	if err = applyProcessFlags(cmd, spec); err != nil {
+		return nil, err
+	}
 	if spec.Linux.Resources, err = resourcesFromFlags(cmd); err != nil {
 		return nil, err
 	}
