@@ -1,7 +1,8 @@
 # kobako — the two commands a newcomer needs:
 #   make run    build kobako, then drop into the article's container:
 #               kobako run -it --rm --memory 10m --cpus 0.3 busybox sh
-#   make test   go vet, unit tests and end-to-end tests (as root, via sudo)
+#   make test   go vet, unit tests and end-to-end tests (as root, via sudo),
+#               then the cgroup tests again in a cgroup v2 guest (make test-v2)
 # Everything is built as you; only what needs root runs through sudo.
 
 GO       ?= go
@@ -29,6 +30,10 @@ run: build
 test: build
 	$(GO) vet ./...
 	KOBAKO_BIN=$(BIN) $(GO) test -p 1 -exec $(AS_ROOT) -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory test-v2
+
+# test-v2: scripts/v2-guest/make.mk
+include scripts/v2-guest/make.mk
 
 bench: build
 	$(CURDIR)/scripts/bench.sh $(BIN)
