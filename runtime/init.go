@@ -14,9 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	goruntime "runtime"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/netns"
@@ -29,6 +31,12 @@ func Init() {
 	// Capabilities, the cgroup namespace and the final execve belong to one
 	// thread: keep this goroutine on its thread for good.
 	goruntime.LockOSThread()
+	// Until exec, this process is Go, and Go dies from a signal like TERM
+	// by re-raising it — which a PID-namespace init ignores, so Go falls
+	// back to exit(2). A signal forwarded by `kobako run` right after
+	// `start` (the container counts as running before the exec) must not
+	// end the container that way: catch them; exec resets the handlers.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 
 	sync := int(fdSync)
 	err := initContainer(sync)
