@@ -12,21 +12,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kobako/kobako/internal/testenv"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/rootfs"
 )
 
-// requireRoot skips a test that needs root, loudly, or fails it in CI.
+// requireRoot stops a test that needs root (see testenv).
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (import chowns files), and CI must run it")
-	}
-	t.Skip("SKIPPED: needs root (import chowns files); run the tests with sudo")
+	testenv.RequireRoot(t, "import chowns files")
 }
 
 func TestValidName(t *testing.T) {

@@ -20,19 +20,15 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/kobako/kobako/internal/testenv"
+
 	"golang.org/x/sys/unix"
 )
 
-// requireRoot skips a test that needs root, loudly, or fails it in CI.
+// requireRoot stops a test that needs root (see testenv).
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (it chowns files), and CI must run it")
-	}
-	t.Skip("SKIPPED: needs root (it chowns files); run the tests with sudo")
+	testenv.RequireRoot(t, "it chowns files")
 }
 
 // ent is one entry of a test tarball: a header, and a body for regular files.

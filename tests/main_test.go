@@ -23,6 +23,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kobako/kobako/internal/testenv"
 )
 
 // kobako is the absolute path of the binary under test.
@@ -91,11 +93,7 @@ func buildKobako(dir string) (string, error) {
 // failure in CI, where a skipped end-to-end test would hide a broken set-up.
 func missing(t *testing.T, format string, args ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("prerequisite missing in CI: %s", msg)
-	}
-	t.Skipf("SKIP (prerequisite missing): %s — run `make test`, which runs the tests as root", msg)
+	testenv.Missing(t, fmt.Sprintf(format, args...)+" — run `make test`, which runs the tests as root")
 }
 
 // requireRoot stops a test that needs root and a static busybox (the
