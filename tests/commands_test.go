@@ -83,3 +83,20 @@ func TestKillRestartRename(t *testing.T) {
 		t.Errorf("wait after kill -s KILL: %q, want 137", out)
 	}
 }
+
+// logs: a detached container's stdout and stderr, kept apart; -f follows
+// until it stops; --tail keeps the last lines.
+func TestLogs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun("run", "-d", "--name", "l", "busybox", "sh", "-c",
+		`for i in 1 2 3; do echo out$i; echo err$i >&2; sleep 0.3; done`)
+	// Started at once, -f must still see the lines written later.
+	stdout, stderr, code := e.run("logs", "-f", "l")
+	if code != 0 || stdout != "out1\nout2\nout3\n" || stderr != "err1\nerr2\nerr3\n" {
+		t.Errorf("logs -f: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if out, _, _ := e.run("logs", "--tail", "1", "l"); out != "out3\n" {
+		t.Errorf("logs --tail 1: %q", out)
+	}
+}

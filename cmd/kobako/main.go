@@ -82,6 +82,7 @@ func commands() []*cli.Command {
 		runCommand(),
 		execCommand(),
 		cpCommand(),
+		logsCommand(),
 		startCommand(),
 		stopCommand(),
 		restartCommand(),
