@@ -92,17 +92,10 @@ func initContainer(sync int) error {
 			return err
 		}
 	}
-	// -u NAME: the container's user, from the container's /etc/passwd.
-	if err := resolveUser(spec, tr); err != nil {
-		return err
-	}
-	// --ulimit: inherited by the command through exec.
-	if err := setRlimits(spec.Process.Rlimits, tr); err != nil {
-		return err
-	}
-	// Find the command and enter its working directory: inside the new root,
-	// so that the image's PATH and symlinks are resolved in the image.
-	argv0, err := prepareExec(spec.Process, tr)
+	// The user (from the container's /etc/passwd), rlimits, the command and
+	// its working directory: all inside the new root, so that the image's
+	// files, PATH and symlinks are the ones that count.
+	argv0, err := prepareProcess(spec, tr)
 	if err != nil {
 		return err
 	}

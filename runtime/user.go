@@ -18,6 +18,19 @@ import (
 	"github.com/kobako/kobako/internal/trace"
 )
 
+// prepareProcess readies the command's process in the init, after
+// pivot_root: its user (-u NAME), its rlimits (--ulimit, inherited through
+// exec), then its working directory and program (prepareExec).
+func prepareProcess(spec *specs.Spec, tr *trace.Tracer) (string, error) {
+	if err := resolveUser(spec, tr); err != nil {
+		return "", err
+	}
+	if err := setRlimits(spec.Process.Rlimits, tr); err != nil {
+		return "", err
+	}
+	return prepareExec(spec.Process, tr)
+}
+
 // UserAnnotation carries an unresolved USER[:GROUP] from `run -u` to the
 // init, which resolves it inside the container.
 const UserAnnotation = "org.kobako.user"
