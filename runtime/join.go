@@ -134,6 +134,15 @@ func startJoined(pid int, nsFiles []*os.File, mgr cgroups.Manager, opts ExecOpti
 		return nil, fmt.Errorf("unshare CLONE_FS: %w", err)
 	}
 	for i, ns := range joinOrder {
+		if ns.flag == unix.CLONE_NEWCGROUP && cgroupFD >= 0 {
+			// v2: clone3(CLONE_INTO_CGROUP) is refused from inside the
+			// container's cgroup namespace when cgroup2 is mounted with
+			// nsdelegate (as systemd mounts it): the caller's own cgroup lies
+			// outside that namespace. So the child gets a cgroup namespace
+			// of its own at clone time instead, rooted at the container's
+			// cgroup — the same "/" the init sees (see startCommand).
+			continue
+		}
 		// nsenter -t $PID --ipc … (one namespace per call, as nsenter does)
 		err := unix.Setns(int(nsFiles[i].Fd()), ns.flag)
 		tr.Step("join "+ns.name+" namespace", fmt.Sprintf("nsenter -t %d %s", pid, ns.opt),
@@ -164,8 +173,10 @@ func startCommand(argv0 string, opts ExecOptions, cgroupFD int, tr *trace.Tracer
 		},
 	}
 	if cgroupFD >= 0 {
-		// clone3(CLONE_INTO_CGROUP): born in the container's cgroup (v2)
+		// clone3(CLONE_INTO_CGROUP|CLONE_NEWCGROUP): born in the container's
+		// cgroup (v2), with that cgroup as the root of its view.
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cgroupFD
+		cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWCGROUP
 	}
 	var master *os.File
 	if p.Terminal {
