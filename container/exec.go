@@ -50,7 +50,7 @@ func (s *Store) Exec(c *Container, opts ExecOptions, stdio Stdio) (Exit, error) 
 	}
 	defer sess.close()
 	code, err := sess.wait()
-	return Exit{Code: code}, err
+	return Exit{ID: c.ShortID(), Code: code}, err
 }
 
 // execProcess is the container's own process settings (user, env, cwd)

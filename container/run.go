@@ -32,6 +32,7 @@ var forwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.
 
 // Exit is how a container ended.
 type Exit struct {
+	ID          string // the container's short id
 	Code        int    // its exit status, 128+N when killed by signal N
 	OOMKilled   bool   // the kernel's OOM killer ended it (its own record says so)
 	MemoryLimit uint64 // the limit it ran into, in bytes
@@ -109,7 +110,7 @@ func (sess *session) close() {
 // record, not a guess from the status 137. A kill of a process other than
 // PID 1 counts too, as in docker's OOMKilled.
 func (s *Store) exitOf(c *Container, code int) Exit {
-	exit := Exit{Code: code}
+	exit := Exit{ID: c.ShortID(), Code: code}
 	mgr, err := s.rt.Cgroup(c.ID)
 	if err != nil || mgr == nil {
 		return exit

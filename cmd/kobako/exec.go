@@ -37,14 +37,7 @@ Examples:
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			exit, err := execInContainer(cmd)
-			switch {
-			case err != nil:
-				return &exitError{code: exitCodeOf(err), err: err}
-			case exit.Code != 0:
-				return &exitError{code: exit.Code}
-			}
-			return nil
+			return exitStatus(execInContainer(cmd))
 		},
 	}
 }

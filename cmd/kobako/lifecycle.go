@@ -140,14 +140,7 @@ Examples:
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "with -a: connect stdin"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			exit, err := startContainer(cmd)
-			switch {
-			case err != nil:
-				return &exitError{code: exitCodeOf(err), err: err}
-			case exit.Code != 0:
-				return &exitError{code: exit.Code}
-			}
-			return nil
+			return exitStatus(startContainer(cmd))
 		},
 	}
 }

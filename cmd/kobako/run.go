@@ -47,62 +47,45 @@ Examples:
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (made if missing)", Value: "/"},
 		}, append(resourceFlags(), processFlags()...)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			exit, err := runContainer(cmd)
-			switch {
-			case err != nil:
-				return &exitError{code: exitCodeOf(err), err: err}
-			case exit.OOMKilled && exit.Code == 128+int(unix.SIGKILL):
-				return &exitError{code: exit.Code, err: fmt.Errorf("container %s was killed: out of memory (limit %s)",
-					exit.ID, formatSize(exit.MemoryLimit))}
-			case exit.Code != 0:
-				return &exitError{code: exit.Code}
-			}
-			return nil
+			return exitStatus(runContainer(cmd))
 		},
 	}
 }
 
-// containerExit is how a container ended, and which one it was.
-type containerExit struct {
-	container.Exit
-	ID string // short id
-}
-
 // runContainer returns how the container ended, or kobako's error.
-func runContainer(cmd *cli.Command) (containerExit, error) {
+func runContainer(cmd *cli.Command) (container.Exit, error) {
 	if err := requireRoot(); err != nil {
-		return containerExit{}, err
+		return container.Exit{}, err
 	}
 	if cmd.Args().Len() == 0 {
-		return containerExit{}, errors.New(`"run" needs an image: kobako run [OPTIONS] IMAGE [COMMAND...] (try: kobako run -it --rm busybox sh)`)
+		return container.Exit{}, errors.New(`"run" needs an image: kobako run [OPTIONS] IMAGE [COMMAND...] (try: kobako run -it --rm busybox sh)`)
 	}
 	g := globals(cmd)
 	img, err := image.NewStore(g.dataRoot, g.tracer).Get(cmd.Args().First())
 	if err != nil {
-		return containerExit{}, err
+		return container.Exit{}, err
 	}
 	spec, err := specFromFlags(cmd, img)
 	if err != nil {
-		return containerExit{}, err
+		return container.Exit{}, err
 	}
 	opts, err := createOptions(cmd, img, spec)
 	if err != nil {
-		return containerExit{}, err
+		return container.Exit{}, err
 	}
 	store := container.NewStore(g.root, g.dataRoot, g.tracer)
 	c, err := store.Create(opts)
 	if err != nil {
-		return containerExit{}, err
+		return container.Exit{}, err
 	}
 	if cmd.Bool("detach") {
 		if err := store.StartDetached(c); err != nil {
-			return containerExit{}, err
+			return container.Exit{}, err
 		}
 		fmt.Println(c.ID)
-		return containerExit{}, nil
+		return container.Exit{}, nil
 	}
-	exit, err := store.Run(c, stdioFor(cmd))
-	return containerExit{Exit: exit, ID: c.ShortID()}, err
+	return store.Run(c, stdioFor(cmd))
 }
 
 // createOptions is the container's record-to-be: name, image, labels,
@@ -166,6 +149,22 @@ func stdioFor(cmd *cli.Command) container.Stdio {
 		stdio.In = os.Stdin
 	}
 	return stdio
+}
+
+// exitStatus turns how a container (or an exec'd process) ended into the
+// exit status of run, start -a and exec: its own code, 125/126/127 for
+// kobako's errors, and a word about it when the OOM killer ended it.
+func exitStatus(exit container.Exit, err error) error {
+	switch {
+	case err != nil:
+		return &exitError{code: exitCodeOf(err), err: err}
+	case exit.OOMKilled && exit.Code == 128+int(unix.SIGKILL):
+		return &exitError{code: exit.Code, err: fmt.Errorf("container %s was killed: out of memory (limit %s)",
+			exit.ID, formatSize(exit.MemoryLimit))}
+	case exit.Code != 0:
+		return &exitError{code: exit.Code}
+	}
+	return nil
 }
 
 // exitCodeOf maps kobako's errors to docker's exit statuses.
