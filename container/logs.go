@@ -1,11 +1,10 @@
 package container
 
-// `kobako logs`: what a detached container wrote. The monitor gives the
-// container two files as its stdout and stderr (with -t, the pty's output
-// goes to stdout.log), so the logs are simply those files, kept apart.
+// `kobako logs`: what a detached container wrote, from its log file (see
+// logfile.go): stdout records to stdout, stderr records to stderr, with -t
+// each line preceded by the time the monitor read it.
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -17,84 +16,112 @@ import (
 
 // LogOptions selects what to show.
 type LogOptions struct {
-	Follow bool // keep printing new output until the container stops
-	Tail   int  // only the last N lines of each stream; < 0: all
+	Follow     bool // keep printing new output until the container stops
+	Tail       int  // only the last N lines, of both streams together; < 0: all
+	Timestamps bool // precede each line with the time it was written
 }
 
-// Logs copies c's stdout.log to stdout and stderr.log to stderr.
+// Logs prints c's log.
 func (s *Store) Logs(c *Container, opts LogOptions, stdout, stderr io.Writer) error {
-	files := []struct {
-		name string
-		w    io.Writer
-	}{{"stdout.log", stdout}, {"stderr.log", stderr}}
-	var open []*os.File
-	defer func() {
-		for _, f := range open {
-			f.Close()
-		}
-	}()
-	for _, lf := range files {
-		f, err := os.Open(filepath.Join(c.Bundle, lf.name))
-		if errors.Is(err, os.ErrNotExist) {
-			continue // a foreground container has no logs: its output went to the terminal
-		}
-		if err != nil {
-			return err
-		}
-		open = append(open, f)
-		if err := copyTail(f, lf.w, opts.Tail); err != nil {
-			return err
-		}
+	f, err := os.Open(filepath.Join(c.Bundle, logFileName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // a foreground container has no log: its output went to the terminal
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	p := &logPrinter{out: map[string]io.Writer{"stdout": stdout, "stderr": stderr}, timestamps: opts.Timestamps, midLine: map[string]bool{}}
+	lr := newLogReader(f)
+	recs, err := lr.all()
+	if err != nil {
+		return err
+	}
+	lines := joinLines(recs)
+	if opts.Tail >= 0 && opts.Tail < len(lines) {
+		lines = lines[len(lines)-opts.Tail:]
+	}
+	if err := p.print(lines); err != nil {
+		return err
 	}
 	if !opts.Follow {
 		return nil
 	}
-	return s.follow(c, open, []io.Writer{stdout, stderr})
+	return s.follow(c, lr, p)
 }
 
-// copyTail copies the last n lines of f (all of it for n < 0) and leaves
-// f's offset at its end.
-func copyTail(f *os.File, w io.Writer, n int) error {
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return err
-	}
-	if n >= 0 {
-		data = lastLines(data, n)
-	}
-	_, err = w.Write(data)
-	return err
-}
-
-func lastLines(data []byte, n int) []byte {
-	end := len(data)
-	if end > 0 && data[end-1] == '\n' {
-		end--
-	}
-	for i := 0; i < n; i++ {
-		j := bytes.LastIndexByte(data[:end], '\n')
-		if j < 0 {
-			return data
+// joinLines joins each stream's partial records to the record that ends
+// their line, so that a line counts once and carries the time it began.
+func joinLines(recs []logRecord) []logRecord {
+	var lines []logRecord
+	open := map[string]int{} // stream → index in lines of its unfinished line
+	for _, rec := range recs {
+		i, ok := open[rec.Stream]
+		if !ok {
+			lines = append(lines, logRecord{Time: rec.Time, Stream: rec.Stream})
+			i = len(lines) - 1
 		}
-		end = j
+		lines[i].Content = append(lines[i].Content, rec.Content...)
+		lines[i].Partial = rec.Partial
+		if rec.Partial {
+			open[rec.Stream] = i
+		} else {
+			delete(open, rec.Stream)
+		}
 	}
-	return data[end+1:]
+	return lines
 }
 
-// follow polls the files for new output (tail -f) until c has stopped and
-// all it wrote is copied.
-func (s *Store) follow(c *Container, files []*os.File, writers []io.Writer) error {
-	for {
+// logPrinter writes lines (or records) back as the output they were.
+type logPrinter struct {
+	out        map[string]io.Writer
+	timestamps bool
+	midLine    map[string]bool // the stream's last record was partial
+}
+
+func (p *logPrinter) print(recs []logRecord) error {
+	for _, rec := range recs {
+		w := p.out[rec.Stream]
+		if w == nil {
+			continue // a stream this kobako does not know
+		}
+		var line []byte
+		if p.timestamps && !p.midLine[rec.Stream] {
+			line = append([]byte(rec.Time), ' ')
+		}
+		line = append(line, rec.Content...)
+		if !rec.Partial {
+			line = append(line, '\n')
+		}
+		p.midLine[rec.Stream] = rec.Partial
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// follow prints new records as they come (tail -f) until c has stopped
+// and everything it wrote is printed: its monitor records the exit only
+// after copying the last output, so once c stops, follow waits for that.
+func (s *Store) follow(c *Container, lr *logReader, p *logPrinter) error {
+	for sawRunning := false; ; sawRunning = true {
 		st, err := s.Status(c)
 		if err != nil {
 			return err
 		}
-		for i, f := range files {
-			if _, err := io.Copy(writers[i], f); err != nil {
-				return err
-			}
+		stopped := st.State == specs.StateStopped
+		if stopped && sawRunning {
+			s.awaitExitRecord(c) // gone with --rm, or no monitor left: print what there is
 		}
-		if st.State == specs.StateStopped {
+		recs, err := lr.all()
+		if err != nil {
+			return err
+		}
+		if err := p.print(joinLines(recs)); err != nil {
+			return err
+		}
+		if stopped {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)

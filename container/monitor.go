@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,7 +76,7 @@ func (s *Store) Monitor(id string, fresh bool, report *os.File) error {
 		return err
 	}
 	c.Fresh = fresh
-	proc, err := s.startMonitored(c)
+	proc, relay, err := s.startMonitored(c)
 	var rep monitorReport
 	if err != nil {
 		rep = monitorReport{Error: err.Error(), Code: 125}
@@ -93,49 +92,38 @@ func (s *Store) Monitor(id string, fresh bool, report *os.File) error {
 	}
 	code, err := proc.Wait()
 	if err != nil {
+		relay.close()
 		return err
 	}
-	return s.finish(c, s.exitOf(c, code))
+	relay.drain()
+	exit := s.exitOf(c, code)
+	err = s.finish(c, exit)
+	relay.finish(exit.Code) // attached clients learn the code last, once ps shows it
+	return err
 }
 
-// startMonitored creates and starts c with its output going to log files.
-func (s *Store) startMonitored(c *Container) (*runtime.Process, error) {
-	logs, err := openLogs(c.Bundle)
+// startMonitored creates and starts c with its output going through the
+// relay (monitor_relay.go).
+func (s *Store) startMonitored(c *Container) (*runtime.Process, *relay, error) {
+	relay, stdio, err := newRelay(c.Bundle, c.Tty)
 	if err != nil {
-		return nil, s.removeAfterFailure(c, err)
+		return nil, nil, s.removeAfterFailure(c, fmt.Errorf("set up the container's output: %w", err))
 	}
-	proc, err := s.createProcess(c, logs)
+	proc, err := s.createProcess(c, stdio)
+	closeFiles(stdio[:]) // the container has its own copies now
 	if err != nil {
-		return nil, err
+		relay.close()
+		return nil, nil, err
 	}
-	if proc.Console != nil {
-		go io.Copy(logs[1], proc.Console)
-	}
+	relay.start(proc.Console)
 	if err := s.rt.Start(c.ID); err != nil {
 		proc.Signal(unix.SIGKILL)
 		proc.Wait()
-		return nil, s.removeAfterFailure(c, err)
+		relay.close()
+		return nil, nil, s.removeAfterFailure(c, err)
 	}
 	// From now on nobody reads our stderr: keep what we may still say.
-	return proc, quietStderr(filepath.Join(c.Bundle, "monitor.log"))
-}
-
-// openLogs returns /dev/null, stdout.log and stderr.log of the bundle.
-func openLogs(bundle string) ([3]*os.File, error) {
-	var files [3]*os.File
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return files, err
-	}
-	files[0] = null
-	for i, name := range []string{"stdout.log", "stderr.log"} {
-		f, err := os.OpenFile(filepath.Join(bundle, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND|unix.O_CLOEXEC, 0o600)
-		if err != nil {
-			return files, fmt.Errorf("open log: %w", err)
-		}
-		files[i+1] = f
-	}
-	return files, nil
+	return proc, relay, quietStderr(filepath.Join(c.Bundle, "monitor.log"))
 }
 
 func quietStderr(path string) error {

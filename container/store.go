@@ -10,7 +10,8 @@
 //	containers/<id>/container.json  the record (name, image, exit code …)
 //	containers/<id>/rootfs/         where the overlay is mounted, inside the container
 //	containers/<id>/upper/ work/    the container's own overlay layer
-//	containers/<id>/stdout.log …    output of a detached container
+//	containers/<id>/container.log   output of a detached container (logfile.go)
+//	containers/<id>/attach.sock     its monitor, for `kobako attach`
 //	names/<name> -> <id>            one symlink per name: names are unique
 package container
 

@@ -14,7 +14,6 @@ package tests
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -204,11 +203,7 @@ func TestCgroupPids(t *testing.T) {
 		t.Errorf("pids.current reached %d under --pids-limit 20", peak)
 	}
 	waitFor(t, "the fork loop to end (PID 1 execs sleep)", func() bool { return processCommIs(pid, "sleep") })
-	log, err := os.ReadFile(filepath.Join(e.dataRoot, "containers", id, "stdout.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	started := strings.Count(string(log), "started ")
+	started := strings.Count(e.mustRun("logs", id), "started ")
 	// The two shells and the sleeps: 20 at most, and the loop got there.
 	if started+2 > 20 || started < 10 {
 		t.Errorf("the fork loop started %d sleeps beside its 2 shells, want 18 under --pids-limit 20", started)

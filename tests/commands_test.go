@@ -96,7 +96,37 @@ func TestLogs(t *testing.T) {
 	if code != 0 || stdout != "out1\nout2\nout3\n" || stderr != "err1\nerr2\nerr3\n" {
 		t.Errorf("logs -f: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	if out, _, _ := e.run("logs", "--tail", "1", "l"); out != "out3\n" {
-		t.Errorf("logs --tail 1: %q", out)
+	// As docker's, --tail counts the lines of both streams together.
+	if out, errOut, _ := e.run("logs", "--tail", "2", "l"); out != "out3\n" || errOut != "err3\n" {
+		t.Errorf("logs --tail 2: stdout %q, stderr %q; want out3 and err3", out, errOut)
+	}
+}
+
+// logs -t: every line carries the time the monitor read it, RFC 3339 with
+// nanoseconds, and lines written apart in time carry times apart.
+func TestLogsTimestamps(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun("run", "-d", "--name", "lt", "busybox", "sh", "-c", `echo first; sleep 1; printf 'sec'; echo ond`)
+	e.mustRun("wait", "lt")
+	out := e.mustRun("logs", "-t", "lt")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("logs -t: %q, want two lines", out)
+	}
+	var times [2]time.Time
+	for i, want := range []string{"first", "second"} {
+		stamp, text, _ := strings.Cut(lines[i], " ")
+		ts, err := time.Parse(time.RFC3339Nano, stamp)
+		if err != nil || text != want {
+			t.Fatalf("logs -t line %q: want TIME %s (%v)", lines[i], want, err)
+		}
+		times[i] = ts
+	}
+	if gap := times[1].Sub(times[0]); gap < 900*time.Millisecond {
+		t.Errorf("the lines were written 1 s apart, their times are %v apart", gap)
+	}
+	if plain := e.mustRun("logs", "lt"); plain != "first\nsecond\n" {
+		t.Errorf("logs without -t: %q", plain)
 	}
 }

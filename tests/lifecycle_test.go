@@ -8,7 +8,6 @@ package tests
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -71,7 +70,7 @@ func TestDetachedPsRm(t *testing.T) {
 	e.expectNoContainers("rm -f")
 }
 
-// A detached container's output is kept in stdout.log, and its exit status
+// A detached container's output is kept by its monitor, and its exit status
 // in ps -a once it has exited.
 func TestDetachedLogAndExit(t *testing.T) {
 	t.Parallel()
@@ -81,12 +80,8 @@ func TestDetachedLogAndExit(t *testing.T) {
 	if *in.ExitCode != 0 {
 		t.Errorf("lg exit code %d, want 0", *in.ExitCode)
 	}
-	log, err := os.ReadFile(filepath.Join(e.dataRoot, "containers", id, "stdout.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(log), "out\n") {
-		t.Errorf("stdout.log = %q, want it to hold \"out\"", log)
+	if out, errOut, _ := e.run("logs", id); out != "out\n" || errOut != "err\n" {
+		t.Errorf("logs: stdout %q, stderr %q; want \"out\\n\" and \"err\\n\"", out, errOut)
 	}
 	if line := e.psLine("lg", "-a"); !strings.Contains(line, "Exited (0)") {
 		t.Errorf("ps -a line for lg %q, want Exited (0)", line)

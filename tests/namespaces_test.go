@@ -81,11 +81,7 @@ func TestHostname(t *testing.T) {
 	if in := e.waitExited(id); in.Hostname != id[:12] {
 		t.Errorf("inspect: hostname %q, want %q", in.Hostname, id[:12])
 	}
-	log, err := os.ReadFile(filepath.Join(e.dataRoot, "containers", id, "stdout.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.TrimSpace(string(log)); got != id[:12] {
+	if got := strings.TrimSpace(e.mustRun("logs", id)); got != id[:12] {
 		t.Errorf("hostname in the container %q, want the short id %q", got, id[:12])
 	}
 

@@ -192,11 +192,7 @@ func TestFdInventory(t *testing.T) {
 	// Detached: the command outlives kobako run, under the monitor.
 	id := strings.TrimSpace(e.mustRun("run", "-d", "--name", "fdd", "probe", "/probe", "fds"))
 	e.waitExited("fdd")
-	log, err := os.ReadFile(filepath.Join(e.dataRoot, "containers", id, "stdout.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkStdioOnly(t, "run -d with leaked fds", string(log), marker)
+	checkStdioOnly(t, "run -d with leaked fds", e.mustRun("logs", id), marker)
 
 	// On a terminal the init opens the pty itself: that handle must go too.
 	out, code := e.startOnTerminal(24, 80, "run", "--rm", "-t", "probe", "/probe", "fds").wait(t)

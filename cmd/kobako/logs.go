@@ -15,23 +15,27 @@ func logsCommand() *cli.Command {
 		Name:      "logs",
 		Usage:     "show what a detached container wrote",
 		ArgsUsage: "CONTAINER",
-		Description: `Prints the output of a container started with run -d (kept by its monitor in
-stdout.log and stderr.log, which go to your stdout and stderr). -f keeps
-printing new output until the container stops.
+		Description: `Prints the output of a container started with run -d. Its monitor reads
+everything the container writes and keeps it in container.log, one line per
+record with the time and the stream — what it wrote on stdout comes out on
+your stdout, what it wrote on stderr on your stderr. -f keeps printing new
+output until the container stops; -t shows when each line was written.
 
 Examples:
    sudo kobako logs web
-   sudo kobako logs -f --tail 10 web`,
+   sudo kobako logs -f --tail 10 web
+   sudo kobako logs -t web 2>/dev/null       # stdout only, with times`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new output until the container stops"},
-			&cli.IntFlag{Name: "tail", Value: -1, Usage: "only the last `N` lines of each stream"},
+			&cli.IntFlag{Name: "tail", Value: -1, Usage: "only the last `N` lines"},
+			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "precede each line with the time it was written (RFC 3339)"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := requireRoot(); err != nil {
 				return err
 			}
 			if cmd.Args().Len() != 1 {
-				return errors.New(`"logs" needs one container: kobako logs [-f] [--tail N] CONTAINER`)
+				return errors.New(`"logs" needs one container: kobako logs [-f] [-t] [--tail N] CONTAINER`)
 			}
 			g := globals(cmd)
 			store := container.NewStore(g.root, g.dataRoot, g.tracer)
@@ -39,7 +43,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			opts := container.LogOptions{Follow: cmd.Bool("follow"), Tail: cmd.Int("tail")}
+			opts := container.LogOptions{Follow: cmd.Bool("follow"), Tail: cmd.Int("tail"), Timestamps: cmd.Bool("timestamps")}
 			return store.Logs(c, opts, os.Stdout, os.Stderr)
 		},
 	}

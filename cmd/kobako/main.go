@@ -83,6 +83,7 @@ func commands() []*cli.Command {
 		execCommand(),
 		cpCommand(),
 		logsCommand(),
+		attachCommand(),
 		startCommand(),
 		stopCommand(),
 		restartCommand(),
