@@ -18,6 +18,7 @@ type ExecOptions struct {
 	Args     []string
 	Env      []string // added to the container's own
 	Cwd      string   // "" = the container's working directory
+	User     string   // USER[:GROUP]; "" = the container's user
 	Terminal bool
 	Detach   bool // start it and return; its output goes nowhere
 }
@@ -37,7 +38,11 @@ func (s *Store) Exec(c *Container, opts ExecOptions, stdio Stdio) (Exit, error) 
 	if opts.Terminal && stdio.In != nil {
 		size, _ = pty.GetsizeFull(stdio.In) // not a terminal: no size to copy
 	}
-	proc, err := s.rt.Exec(c.ID, runtime.ExecOptions{Process: process, Stdio: files, ConsoleSize: size})
+	user := opts.User
+	if user == "" {
+		user = spec.Annotations[runtime.UserAnnotation] // run -u NAME, as docker exec does
+	}
+	proc, err := s.rt.Exec(c.ID, runtime.ExecOptions{Process: process, User: user, Stdio: files, ConsoleSize: size})
 	if err != nil {
 		return Exit{}, err
 	}

@@ -49,7 +49,10 @@ var joinOrder = []struct {
 // ExecOptions is a process to start in a running container.
 type ExecOptions struct {
 	Process *specs.Process // Args, Env, Cwd, User, Terminal
-	Stdio   [3]*os.File    // without a terminal; nil entries are /dev/null
+	// User, if set, is USER[:GROUP] to look up in the container's
+	// /etc/passwd; it replaces Process.User.
+	User  string
+	Stdio [3]*os.File // without a terminal; nil entries are /dev/null
 	// ConsoleSize is the person's window size, set on the new pty before
 	// the command starts (so its first `stty size` is right). Nil: 0×0.
 	ConsoleSize *pty.Winsize
@@ -152,7 +155,10 @@ func startJoined(pid int, nsFiles []*os.File, mgr cgroups.Manager, opts ExecOpti
 		}
 	}
 	p := opts.Process
-	// Inside the container's root now: PATH and symlinks resolve there.
+	// Inside the container's root now: its /etc/passwd, PATH and symlinks.
+	if err := lookupUser(opts.User, p, tr); err != nil {
+		return nil, err
+	}
 	argv0, err := lookPath(p.Args[0], envValue(p.Env, "PATH"))
 	if err != nil {
 		return nil, err

@@ -35,9 +35,16 @@ func prepareProcess(spec *specs.Spec, tr *trace.Tracer) (string, error) {
 // init, which resolves it inside the container.
 const UserAnnotation = "org.kobako.user"
 
-// resolveUser fills p.User (and HOME) from the annotation, if any.
+// resolveUser fills the process's user (and HOME) from the annotation, if any.
 func resolveUser(spec *specs.Spec, tr *trace.Tracer) error {
-	name := spec.Annotations[UserAnnotation]
+	return lookupUser(spec.Annotations[UserAnnotation], spec.Process, tr)
+}
+
+// lookupUser sets p.User from USER[:GROUP] (names or numbers) as the
+// container's /etc/passwd and /etc/group say. It runs where "/" is the
+// container's root: the init after pivot_root, or exec after joining the
+// mount namespace.
+func lookupUser(name string, p *specs.Process, tr *trace.Tracer) error {
 	if name == "" {
 		return nil
 	}
@@ -48,7 +55,6 @@ func resolveUser(spec *specs.Spec, tr *trace.Tracer) error {
 	if err != nil {
 		return &InitError{Code: 125, Msg: fmt.Sprintf("user %q in the container: %v", name, err)}
 	}
-	p := spec.Process
 	p.User = specs.User{UID: uint32(u.Uid), GID: uint32(u.Gid)}
 	for _, g := range u.Sgids {
 		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))

@@ -32,6 +32,24 @@ func TestRunUserFromImage(t *testing.T) {
 	if _, stderr, code := e.run("run", "--rm", "-u", "root2", "users", "true"); code != 125 {
 		t.Errorf("an unknown user: exit %d, %s", code, stderr)
 	}
+	// exec: the container's user by default, as docker exec; -u looks the
+	// name up in the container too.
+	e.mustRun("run", "-d", "--name", "u", "-u", "kobakouser", "users", "sleep", "1000")
+	e.waitRunning("u")
+	if out := strings.TrimSpace(e.mustRun("exec", "u", "sh", "-c", "echo $(busybox id -u) $HOME")); out != "4242 /home/k" {
+		t.Errorf("exec into a -u kobakouser container: %q, want 4242 /home/k", out)
+	}
+	envFile := filepath.Join(t.TempDir(), "env")
+	os.WriteFile(envFile, []byte("# exec's own\nGREETING=hello\n"), 0o644)
+	if out := strings.TrimSpace(e.mustRun("exec", "--env-file", envFile, "-e", "WHO=you", "u", "sh", "-c", "echo $GREETING $WHO")); out != "hello you" {
+		t.Errorf("exec --env-file -e: %q, want hello you", out)
+	}
+	if out := strings.TrimSpace(e.mustRun("exec", "-u", "root", "u", "busybox", "id", "-u")); out != "0" {
+		t.Errorf("exec -u root: %q, want 0", out)
+	}
+	if _, stderr, code := e.run("exec", "-u", "root2", "u", "true"); code != 125 || !strings.Contains(stderr, "root2") {
+		t.Errorf("exec -u of an unknown user: exit %d, %s", code, stderr)
+	}
 	// A passwd symlinked to the host's: resolved inside the container, so
 	// the host's users stay unknown.
 	for i, en := range entries {

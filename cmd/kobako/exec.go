@@ -26,7 +26,8 @@ found, 125 when kobako failed.
 Examples:
    sudo kobako run -d --name web busybox httpd -f
    sudo kobako exec web ps                  # PID 1 is httpd
-   sudo kobako exec -it web sh`,
+   sudo kobako exec -it web sh
+   sudo kobako exec -u nobody web id        # nobody of the container's /etc/passwd`,
 		// Flags end at the container: everything after it is the command's.
 		StopOnNthArg: intPtr(1),
 		Flags: []cli.Flag{
@@ -34,7 +35,9 @@ Examples:
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the command a terminal (a pty from the container's /dev/pts)"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "start the command and return at once"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE` (repeatable)"},
+			&cli.StringSliceFlag{Name: "env-file", Usage: "read KEY=VALUE lines from `FILE` (# starts a comment)"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as `USER[:GROUP]` (names from the container's /etc/passwd, or numbers); default: the container's user"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return exitStatus(execInContainer(cmd))
@@ -55,9 +58,13 @@ func execInContainer(cmd *cli.Command) (container.Exit, error) {
 	if err != nil {
 		return container.Exit{}, err
 	}
+	env, err := envFiles(cmd.StringSlice("env-file"))
+	if err != nil {
+		return container.Exit{}, err
+	}
 	opts := container.ExecOptions{
-		Args: cmd.Args().Tail(), Env: envFromFlags(cmd), Cwd: cmd.String("workdir"),
-		Terminal: cmd.Bool("tty"), Detach: cmd.Bool("detach"),
+		Args: cmd.Args().Tail(), Env: append(env, envFromFlags(cmd)...), Cwd: cmd.String("workdir"),
+		User: cmd.String("user"), Terminal: cmd.Bool("tty"), Detach: cmd.Bool("detach"),
 	}
 	stdio := stdioFor(cmd)
 	if stdio.In == nil {
