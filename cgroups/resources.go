@@ -13,8 +13,9 @@ import (
 
 // unsupportedResources names what kobako cannot apply yet. A config that
 // asks for a limit must get it or fail, never be silently unlimited.
-// (Devices are the privileges chapter's: the device cgroup is not
-// written yet, and a container gets no host devices in its /dev.)
+// (Devices are the privileges chapter's: the rules of --device are
+// recorded in linux.resources.devices, and the devices cgroup that
+// enforces them is not written yet.)
 func unsupportedResources(r *specs.LinuxResources) error {
 	switch {
 	case r.BlockIO != nil:

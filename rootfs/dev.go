@@ -3,30 +3,38 @@ package rootfs
 // The container's /dev. The article binds the host's /dev/null, tty and
 // ptmx into the rootfs one by one; a runtime mounts a fresh tmpfs on /dev
 // (see the config's mounts) and makes in it exactly the devices a program
-// expects and no others: the host's disks are simply not there.
+// expects, plus those the config asks for (run --device), and no others:
+// the host's disks are simply not there.
 //
 //	mknod -m 666 $ROOTFS/dev/null c 1 3   … and so on
 //	ln -s pts/ptmx $ROOTFS/dev/ptmx
 //	ln -s /proc/self/fd $ROOTFS/dev/fd
+//	mkdir -p $ROOTFS/dev/sub && mknod -m 660 $ROOTFS/dev/sub/sda b 8 0 && chown 0:6 $ROOTFS/dev/sub/sda
+//
+// See mknod(2), and the runtime spec's "Devices" (config-linux.md).
 
 import (
 	"fmt"
 	"os"
+	"path"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
 )
 
 // defaultDevices are the OCI spec's default devices, with their numbers
-// from the kernel's Documentation/admin-guide/devices.txt.
-var defaultDevices = []struct {
-	name         string
-	major, minor uint32
-}{
-	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
-	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+// from the kernel's Documentation/admin-guide/devices.txt; no file mode
+// means 666, no owner root.
+var defaultDevices = []specs.LinuxDevice{
+	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3},
+	{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5},
+	{Path: "/dev/full", Type: "c", Major: 1, Minor: 7},
+	{Path: "/dev/random", Type: "c", Major: 1, Minor: 8},
+	{Path: "/dev/urandom", Type: "c", Major: 1, Minor: 9},
+	{Path: "/dev/tty", Type: "c", Major: 5, Minor: 0},
 }
 
 // defaultLinks are the symlinks programs expect in /dev.
@@ -38,18 +46,43 @@ var defaultLinks = []struct{ name, target string }{
 	{"stderr", "/proc/self/fd/2"},
 }
 
-func makeDev(root *os.File, tr *trace.Tracer) error {
+// deviceTypes are the config's device types kobako can make, as mknod(2)
+// file types. (The spec also has "u" and "p"; nothing kobako runs asks
+// for them.)
+var deviceTypes = map[string]struct {
+	mode   uint32
+	goName string
+}{
+	"c": {unix.S_IFCHR, "unix.S_IFCHR"},
+	"b": {unix.S_IFBLK, "unix.S_IFBLK"},
+}
+
+// makeDev fills /dev: the default devices and links, then the config's
+// devices. Those come last so that one at a default's path replaces it.
+func makeDev(root *os.File, devices []specs.LinuxDevice, tr *trace.Tracer) error {
+	for _, d := range defaultDevices {
+		if err := makeDevice(root, d, tr); err != nil {
+			return err
+		}
+	}
+	if err := makeDevLinks(root, tr); err != nil {
+		return err
+	}
+	for _, d := range devices {
+		if err := makeDevice(root, d, tr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func makeDevLinks(root *os.File, tr *trace.Tracer) error {
 	dev, err := pathrs.MkdirAllHandle(root, "/dev", 0o755)
 	if err != nil {
 		return fmt.Errorf("open /dev in rootfs: %w", err)
 	}
 	defer dev.Close()
 	dirfd := int(dev.Fd())
-	for _, d := range defaultDevices {
-		if err := mknodDevice(dirfd, d.name, d.major, d.minor, tr); err != nil {
-			return err
-		}
-	}
 	for _, l := range defaultLinks {
 		removeNonDir(dirfd, l.name)
 		// ln -s $TARGET $ROOTFS/dev/$NAME
@@ -62,20 +95,70 @@ func makeDev(root *os.File, tr *trace.Tracer) error {
 	return nil
 }
 
-func mknodDevice(dirfd int, name string, major, minor uint32, tr *trace.Tracer) error {
+// makeDevice makes the node d.Path inside root, its parent directories
+// first. The parent is resolved inside root, like a mount's target, so a
+// symlink in the image never leads the node out of the container; and
+// mknodat never follows the last name, it only creates it.
+func makeDevice(root *os.File, d specs.LinuxDevice, tr *trace.Tracer) error {
+	typ, ok := deviceTypes[d.Type]
+	if !ok {
+		return fmt.Errorf("device %s: type %q is not supported by kobako (only c and b)", d.Path, d.Type)
+	}
+	p := path.Clean(d.Path)
+	if !path.IsAbs(p) || p == "/" {
+		return fmt.Errorf("device %q: the path must be absolute, like /dev/mynull", d.Path)
+	}
+	// mkdir -p $ROOTFS$(dirname $PATH)
+	dir, err := pathrs.MkdirAllHandle(root, path.Dir(p), 0o755)
+	if err != nil {
+		return fmt.Errorf("make %s in rootfs: %w", path.Dir(p), err)
+	}
+	defer dir.Close()
+	dirfd, name, perm := int(dir.Fd()), path.Base(p), devicePerm(d)
 	removeNonDir(dirfd, name)
-	// mknod $ROOTFS/dev/$NAME c $MAJOR $MINOR
-	err := unix.Mknodat(dirfd, name, unix.S_IFCHR|0o666, int(unix.Mkdev(major, minor)))
+	// mknod -m $PERM $ROOTFS$PATH $TYPE $MAJOR $MINOR
+	err = unix.Mknodat(dirfd, name, typ.mode|perm, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
 	if tr.Enabled() {
-		tr.Step("make /dev/"+name, fmt.Sprintf("mknod -m 666 $ROOTFS/dev/%s c %d %d", name, major, minor),
-			fmt.Sprintf("unix.Mknodat(dev, %q, unix.S_IFCHR|0o666, unix.Mkdev(%d, %d))", name, major, minor), err)
+		tr.Step("make "+p, fmt.Sprintf("mknod -m %o $ROOTFS%s %s %d %d", perm, p, d.Type, d.Major, d.Minor),
+			fmt.Sprintf("unix.Mknodat(dir, %q, %s|0o%o, unix.Mkdev(%d, %d))", name, typ.goName, perm, d.Major, d.Minor), err)
 	}
 	if err != nil {
-		return fmt.Errorf("mknod /dev/%s: %w", name, err)
+		return fmt.Errorf("mknod %s: %w", p, err)
 	}
-	// chmod 666: mknod's mode passed through the umask.
-	if err := unix.Fchmodat(dirfd, name, 0o666, 0); err != nil {
-		return fmt.Errorf("chmod /dev/%s: %w", name, err)
+	// chmod $PERM: mknod's mode passed through the umask.
+	if err := unix.Fchmodat(dirfd, name, perm, 0); err != nil {
+		return fmt.Errorf("chmod %s: %w", p, err)
+	}
+	return chownDevice(dirfd, name, p, d, tr)
+}
+
+// devicePerm is the node's permission bits: the config's, or 666.
+func devicePerm(d specs.LinuxDevice) uint32 {
+	if d.FileMode == nil {
+		return 0o666
+	}
+	return uint32(d.FileMode.Perm())
+}
+
+// chownDevice gives the node the config's owner. mknod made it root's, the
+// default, so only another owner needs the call (like the host's
+// root:disk on a disk).
+func chownDevice(dirfd int, name, p string, d specs.LinuxDevice, tr *trace.Tracer) error {
+	var uid, gid uint32
+	if d.UID != nil {
+		uid = *d.UID
+	}
+	if d.GID != nil {
+		gid = *d.GID
+	}
+	if uid == 0 && gid == 0 {
+		return nil
+	}
+	// chown $UID:$GID $ROOTFS$PATH
+	err := unix.Fchownat(dirfd, name, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW)
+	tr.Step("own "+p, fmt.Sprintf("chown %d:%d $ROOTFS%s", uid, gid, p), fmt.Sprintf("unix.Fchownat(dir, %q, %d, %d, unix.AT_SYMLINK_NOFOLLOW)", name, uid, gid), err)
+	if err != nil {
+		return fmt.Errorf("chown %s: %w", p, err)
 	}
 	return nil
 }

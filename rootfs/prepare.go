@@ -21,8 +21,10 @@ import (
 
 // Prepare builds the container's file system at root, in the init's new
 // mount namespace: nothing it mounts is ever seen by the host.
-// cgroupfs says how to expand a mount of type "cgroup" (see cgroupfs.go).
-func Prepare(root string, overlay *Overlay, mounts []specs.Mount, cgroupfs *Cgroupfs, tr *trace.Tracer) error {
+// devices are the config's device nodes, made in /dev after the default
+// ones (see dev.go); cgroupfs says how to expand a mount of type "cgroup"
+// (see cgroupfs.go).
+func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []specs.LinuxDevice, cgroupfs *Cgroupfs, tr *trace.Tracer) error {
 	// First, cut propagation to the host: without it, a mount made here
 	// could appear on the host if / is a shared mount (systemd makes it so).
 	// mount --make-rslave /
@@ -49,7 +51,8 @@ func Prepare(root string, overlay *Overlay, mounts []specs.Mount, cgroupfs *Cgro
 			return err
 		}
 	}
-	return makeDev(rootDir, tr)
+	// After the mounts: /dev is the tmpfs just mounted, not the image's.
+	return makeDev(rootDir, devices, tr)
 }
 
 // mountRoot makes root a mount point of its own, as pivot_root(2) needs:

@@ -67,8 +67,9 @@ func initContainer(sync int) error {
 	if err := enterCgroupNamespace(spec.Linux, tr); err != nil {
 		return err
 	}
-	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the rootfs.
-	if err := rootfs.Prepare(spec.Root.Path, cfg.Overlay, spec.Mounts, cfg.Cgroupfs, tr); err != nil {
+	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the
+	// rootfs; mknod the devices in /dev.
+	if err := rootfs.Prepare(spec.Root.Path, cfg.Overlay, spec.Mounts, linuxDevices(spec.Linux), cfg.Cgroupfs, tr); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
 	}
 	// ip link set lo up: the article's `unshare -n` leaves lo down; docker
@@ -116,4 +117,13 @@ func initTracer(cfg *initConfig) *trace.Tracer {
 		return nil
 	}
 	return trace.New(childFile(fdTrace, "trace"))
+}
+
+// linuxDevices is the config's linux.devices; a config without a linux
+// section has none.
+func linuxDevices(linux *specs.Linux) []specs.LinuxDevice {
+	if linux == nil {
+		return nil
+	}
+	return linux.Devices
 }

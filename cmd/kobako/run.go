@@ -33,7 +33,8 @@ Examples:
    sudo kobako run -it --rm busybox sh
    sudo kobako run --rm busybox hostname
    sudo kobako --trace run --rm busybox true     # every kernel step, narrated
-   sudo kobako run --name web -d busybox httpd -f -p 8080`,
+   sudo kobako run --name web -d busybox httpd -f -p 8080
+   sudo kobako run --rm --device /dev/null:/dev/mynull busybox ls -l /dev/mynull`,
 		// Flags end at the image: everything after it is the command's.
 		StopOnNthArg: intPtr(1),
 		Flags: append([]cli.Flag{
@@ -121,6 +122,10 @@ func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
 		return nil, err
 	}
 	if spec.Linux.Resources, err = resourcesFromFlags(cmd); err != nil {
+		return nil, err
+	}
+	// After the limits: a device adds its allow rule to linux.resources.
+	if err = applyDeviceFlags(cmd, spec); err != nil {
 		return nil, err
 	}
 	spec.Process.Cwd = cmd.String("workdir")

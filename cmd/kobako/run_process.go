@@ -2,7 +2,7 @@ package main
 
 // The flags of `kobako run` that shape the container's process and its
 // record: --entrypoint, --env-file, --user, --ulimit, --shm-size, --label,
-// --stop-signal, --stop-timeout.
+// --stop-signal, --stop-timeout; and --device, read in run_devices.go.
 
 import (
 	"bufio"
@@ -28,6 +28,7 @@ func processFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "a `KEY=VALUE` label kept with the container (see inspect)"},
 		&cli.StringFlag{Name: "stop-signal", Usage: "signal that stop sends first (default TERM)"},
 		&cli.IntFlag{Name: "stop-timeout", Value: -1, Usage: "seconds stop waits before SIGKILL (default 10)"},
+		&cli.StringSliceFlag{Name: "device", Usage: "make the host's device `HOST[:CTR][:PERMS]` in the container, like /dev/null:/dev/mynull:rw (PERMS of rwm, default rwm; repeatable)"},
 	}
 }
 
