@@ -4,6 +4,7 @@
 #   make test   go vet, unit tests and end-to-end tests (as root, via sudo),
 #               then the cgroup tests again in a cgroup v2 guest (make test-v2)
 # Everything is built as you; only what needs root runs through sudo.
+# To keep kobako: make install [PREFIX=/usr/local] [DESTDIR=…]; make uninstall.
 
 GO       ?= go
 BIN      := $(CURDIR)/bin/kobako
@@ -13,7 +14,7 @@ AS_ROOT  := $(CURDIR)/scripts/as-root
 # A static binary: the container's init is this same file, re-executed.
 export CGO_ENABLED := 0
 
-.PHONY: build run test bench setup clean
+.PHONY: build run test bench setup clean install uninstall
 
 build: setup
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kobako
@@ -40,3 +41,28 @@ bench: build
 
 clean:
 	rm -rf bin
+
+# make install builds kobako as you, then puts it, its bash and zsh
+# completions and its man page kobako(1) under $(DESTDIR)$(PREFIX). The
+# completions and the page are printed by the binary itself, from the
+# command tree --help shows (kobako completion bash|zsh, kobako man).
+PREFIX ?= /usr/local
+INSTALLED_BIN  = $(DESTDIR)$(PREFIX)/bin/kobako
+INSTALLED_BASH = $(DESTDIR)$(PREFIX)/share/bash-completion/completions/kobako
+INSTALLED_ZSH  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_kobako
+INSTALLED_MAN  = $(DESTDIR)$(PREFIX)/share/man/man1/kobako.1
+# Writing under $(PREFIX) is root's business; a DESTDIR staging tree is yours.
+INSTALL_AS = $(if $(DESTDIR),,$(AS_ROOT))
+# BIN=path on the command line installs that binary as it is, without a
+# build (the tests install the very binary they test).
+INSTALL_NEEDS = $(if $(filter command line,$(origin BIN)),,build)
+
+install: $(INSTALL_NEEDS)
+	$(INSTALL_AS) install -D -m 0755 $(BIN) $(INSTALLED_BIN)
+	$(INSTALL_AS) install -d $(dir $(INSTALLED_BASH)) $(dir $(INSTALLED_ZSH)) $(dir $(INSTALLED_MAN))
+	$(INSTALL_AS) sh -c '$(BIN) completion bash > $(INSTALLED_BASH)'
+	$(INSTALL_AS) sh -c '$(BIN) completion zsh > $(INSTALLED_ZSH)'
+	$(INSTALL_AS) sh -c '$(BIN) man > $(INSTALLED_MAN)'
+
+uninstall:
+	$(INSTALL_AS) rm -f $(INSTALLED_BIN) $(INSTALLED_BASH) $(INSTALLED_ZSH) $(INSTALLED_MAN)

@@ -59,9 +59,13 @@ Start here:
 		UseShortOptionHandling: true,
 		Suggest:                true,
 		HideHelpCommand:        true,
+		// kobako completion bash|zsh, and the answers to its TABs: completion.go.
+		EnableShellCompletion:           true,
+		ConfigureShellCompletionCommand: configureCompletionCommand,
 		// Errors are printed once, by us, with the exit code they carry.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 	}
+	completeContainerNames(app.Commands)
 	err := app.Run(context.Background(), args)
 	if err == nil {
 		return 0
@@ -101,6 +105,7 @@ func commands() []*cli.Command {
 		rmiCommand(),
 		versionCommand(),
 		monitorCommand(),
+		manCommand(),
 	}
 }
 
