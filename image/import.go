@@ -26,6 +26,7 @@ import (
 type ImportOptions struct {
 	Limits rootfs.Limits // what one tarball may make; zero fields mean rootfs.DefaultLimits
 	Source string        // where the tarball came from, for kobako images: a file name, or "-"
+	Arch   string        // the image's architecture (see ParseArch); "" reads it from the image's programs
 }
 
 // Import unpacks a docker export tarball (plain or gzip) from r into a new
@@ -33,6 +34,14 @@ type ImportOptions struct {
 func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, error) {
 	if err := ValidName(name); err != nil {
 		return nil, err
+	}
+	// A given architecture is checked, like the name, before anything is read.
+	arch := opts.Arch
+	if arch != "" {
+		var err error
+		if arch, err = ParseArch(arch); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.sweep(); err != nil {
 		return nil, err
@@ -46,7 +55,7 @@ func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, er
 		if err != nil {
 			return Image{}, fmt.Errorf("import %s: %w", name, err)
 		}
-		return Image{Size: res.Bytes, Source: opts.Source, Skipped: res.Skipped}, nil
+		return Image{Arch: arch, Size: res.Bytes, Source: opts.Source, Skipped: res.Skipped}, nil
 	})
 }
 
@@ -54,7 +63,7 @@ func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, er
 // name with one rename. Until then no command can see it; if anything fails,
 // or kobako is killed, the work dir goes and nothing is registered. fill puts
 // the tree into the empty directory it is given and returns the fields of
-// Image it knows (Size, Source, Skipped).
+// Image it knows (Size, Source, Skipped, and Arch if it was given).
 func (s *Store) buildAside(name string, fill func(tree string) (Image, error)) (*Image, error) {
 	var img Image
 	err := s.withWorkDir("build-", func(work string) error {
@@ -70,7 +79,7 @@ func (s *Store) buildAside(name string, fill func(tree string) (Image, error)) (
 			return err
 		}
 		img.Name, img.Created = name, time.Now().UTC()
-		if img.Cmd, err = defaultCmd(tree); err != nil {
+		if err := describe(tree, &img); err != nil {
 			return err
 		}
 		if err := writeMetadata(filepath.Join(staged, metadataName), img); err != nil {
@@ -117,17 +126,29 @@ func writeMetadata(path string, img Image) error {
 	return nil
 }
 
-// defaultCmd is the image's shell, as docker's bash and busybox images have
-// for CMD: /bin/sh if the tree has one (a symlink counts: busybox's is one),
-// else /bin/bash, else none.
-func defaultCmd(tree string) ([]string, error) {
+// describe fills in what the tree itself tells about the image: its
+// default command, and its architecture unless that was given.
+func describe(tree string, img *Image) error {
 	// Look inside the tree with pathrs-lite: bin is often a symlink, and an
 	// absolute "bin -> /usr/bin" read by the host would be the host's own.
 	root, err := os.OpenFile(tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open image rootfs: %w", err)
+		return fmt.Errorf("open image rootfs: %w", err)
 	}
 	defer root.Close()
+	if img.Cmd, err = defaultCmd(root); err != nil {
+		return err
+	}
+	if img.Arch == "" {
+		img.Arch, err = detectArch(root)
+	}
+	return err
+}
+
+// defaultCmd is the image's shell, as docker's bash and busybox images have
+// for CMD: /bin/sh if the tree has one (a symlink counts: busybox's is one),
+// else /bin/bash, else none.
+func defaultCmd(root *os.File) ([]string, error) {
 	for _, shell := range []string{"/bin/sh", "/bin/bash"} {
 		found, err := existsInRoot(root, shell)
 		if err != nil {

@@ -8,7 +8,7 @@
 // kobako keeps many, one per name, under its --data-root:
 //
 //	images/<name>/rootfs/      the unpacked tree (the overlay's lower layer)
-//	images/<name>/image.json   name, size, source and default command
+//	images/<name>/image.json   name, architecture, size, source and default command
 //	tmp/<work dir>/            images being built or removed, each with a lock
 //
 // An image appears by one rename(2) of a finished directory into images/ and
@@ -49,6 +49,7 @@ func NewStore(dataRoot string, tr *trace.Tracer) *Store {
 // Image is what the store knows about one image; image.json holds it.
 type Image struct {
 	Name    string    `json:"name"`
+	Arch    string    `json:"arch"` // GOARCH of its programs (arm64 …), or UnknownArch: see arch.go
 	Created time.Time `json:"created"`
 	Size    int64     `json:"size"`              // bytes of regular files unpacked
 	Source  string    `json:"source"`            // file it was imported from, "-" for stdin, or how it was built
@@ -145,6 +146,9 @@ func (s *Store) read(name string) (*Image, error) {
 	var img Image
 	if err := json.Unmarshal(data, &img); err != nil {
 		return nil, fmt.Errorf("parse %s of image %s: %w", metadataName, name, err)
+	}
+	if img.Arch == "" {
+		img.Arch = UnknownArch // imported before kobako recorded architectures
 	}
 	if img.Rootfs, err = s.rootfsOf(name); err != nil {
 		return nil, fmt.Errorf("find rootfs of image %s: %w", name, err)

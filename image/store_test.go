@@ -110,7 +110,7 @@ func TestImportGetListRemove(t *testing.T) {
 	}
 	// The host has /usr/bin/sh, but the image's /bin/sh does not exist:
 	// "bin -> /usr/bin" must be read inside the image.
-	if img.Name != "bash" || img.Size != 5 || img.Source != "bash.tar" || !slices.Equal(img.Cmd, []string{"/bin/bash"}) ||
+	if img.Name != "bash" || img.Arch != UnknownArch || img.Size != 5 || img.Source != "bash.tar" || !slices.Equal(img.Cmd, []string{"/bin/bash"}) ||
 		!slices.Equal(img.Skipped, []string{"dev/null"}) || img.Rootfs != filepath.Join(dataRoot, "images/bash/rootfs") {
 		t.Errorf("Import = %+v", img)
 	}

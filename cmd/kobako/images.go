@@ -22,6 +22,9 @@ func imagesCommand() *cli.Command {
 		Usage: "list images",
 		Description: `Lists the images in the store (--data-root): the ones made with kobako import,
 and busybox once it has been built (the first kobako run busybox does that).
+ARCH is the machine its programs are for (GOARCH names: amd64, arm64 …), as
+read from their ELF headers at import or given with import --arch; unknown
+when the image has no program to read it from.
 
 Example:
    sudo kobako images`,
@@ -34,10 +37,10 @@ Example:
 				return err
 			}
 			w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(w, "NAME\tSIZE\tCREATED\tSOURCE")
+			fmt.Fprintln(w, "NAME\tARCH\tSIZE\tCREATED\tSOURCE")
 			now := time.Now()
 			for _, img := range images {
-				fmt.Fprintf(w, "%s\t%s\t%s ago\t%s\n", img.Name, humanSize(img.Size), humanAge(now.Sub(img.Created)), img.Source)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s ago\t%s\n", img.Name, img.Arch, humanSize(img.Size), humanAge(now.Sub(img.Created)), img.Source)
 			}
 			return w.Flush()
 		},

@@ -25,13 +25,19 @@ func importCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "import",
 		Usage:     "make an image from a docker export tarball",
-		UsageText: "kobako import [--name NAME] FILE|-",
+		UsageText: "kobako import [--name NAME] [--arch ARCH] FILE|-",
 		Description: `Unpacks a container's file system, as docker export writes it (a plain or
 gzipped tar), into a new image. FILE - reads the tarball from stdin.
 
 The tarball is treated as hostile: entries that reach outside the image
 (../x, /etc/passwd, links out) stop the import; device nodes are skipped,
 since kobako makes /dev itself.
+
+A tarball does not say which machine its programs are for: kobako reads it
+from the ELF header of the image's /bin/sh (or /bin/bash, /bin/busybox,
+/usr/bin/env), as file(1) would, and kobako images shows it. --arch says it
+instead. kobako run refuses an image for another machine unless the host
+has a binfmt_misc handler for it (qemu-user-static).
 
 Example:
    docker export $(docker create bash) > bash.tar
@@ -42,13 +48,18 @@ Example:
 				Name:  "name",
 				Usage: "image `NAME` (default: the file name without .tar/.tar.gz; required for -)",
 			},
+			&cli.StringFlag{
+				Name:    "arch",
+				Aliases: []string{"platform"},
+				Usage:   "the image's `ARCH`: arm64, or linux/arm64 as docker's --platform (default: read from its /bin/sh)",
+			},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := requireRoot(); err != nil {
 				return err
 			}
 			if cmd.Args().Len() != 1 {
-				return errors.New(`"import" needs one tarball: kobako import [--name NAME] FILE|-`)
+				return errors.New(`"import" needs one tarball: kobako import [--name NAME] [--arch ARCH] FILE|-`)
 			}
 			// ^C or a TERM ends the import cleanly: the reader fails, the
 			// store removes its half-made temporary directory.
@@ -65,6 +76,10 @@ func importTarball(ctx context.Context, cmd *cli.Command, file string) error {
 	if err != nil {
 		return err
 	}
+	arch, err := importArch(cmd.String("arch"))
+	if err != nil {
+		return err
+	}
 	in, size, source, err := openTarball(file)
 	if err != nil {
 		return err
@@ -73,7 +88,7 @@ func importTarball(ctx context.Context, cmd *cli.Command, file string) error {
 
 	g := globals(cmd)
 	r, done := withProgress(cancelableReader{ctx, in}, size, "importing "+name)
-	img, err := image.NewStore(g.dataRoot, g.tracer).Import(r, name, image.ImportOptions{Source: source})
+	img, err := image.NewStore(g.dataRoot, g.tracer).Import(r, name, image.ImportOptions{Source: source, Arch: arch})
 	done()
 	if err != nil {
 		return err
@@ -97,6 +112,19 @@ func importName(flag, file string) (string, error) {
 		name = image.NameFromFile(file)
 	}
 	return name, image.ValidName(name)
+}
+
+// importArch is --arch, checked before anything is read; "" lets the store
+// read the architecture from the image's programs.
+func importArch(flag string) (string, error) {
+	if flag == "" {
+		return "", nil
+	}
+	arch, err := image.ParseArch(flag)
+	if err != nil {
+		return "", fmt.Errorf("--arch: %w", err)
+	}
+	return arch, nil
 }
 
 // openTarball opens file, or stdin for "-", and says how big it is (-1 when

@@ -66,6 +66,11 @@ func runContainer(cmd *cli.Command) (container.Exit, error) {
 	if err != nil {
 		return container.Exit{}, err
 	}
+	// An image for another machine runs only through binfmt_misc: refuse
+	// it, if it cannot, before anything is made.
+	if err := image.ThisMachine().CheckRunnable(img, os.Stderr); err != nil {
+		return container.Exit{}, err
+	}
 	spec, err := specFromFlags(cmd, img)
 	if err != nil {
 		return container.Exit{}, err
