@@ -15,6 +15,7 @@
 package runtime
 
 import (
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -39,9 +40,20 @@ func DefaultSpec(rootfs string, args []string) *specs.Spec {
 			Args: args,
 			Cwd:  "/",
 			User: specs.User{UID: 0, GID: 0},
+			// capsh --drop=…: root in the container keeps only these.
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding:  slices.Clone(DefaultCapabilities),
+				Effective: slices.Clone(DefaultCapabilities),
+				Permitted: slices.Clone(DefaultCapabilities),
+			},
+			// setpriv --no-new-privs: a setuid binary cannot raise them again.
+			NoNewPrivileges: true,
 		},
 		Mounts: defaultMounts(),
 		Linux: &specs.Linux{
+			MaskedPaths:   slices.Clone(DefaultMaskedPaths),
+			ReadonlyPaths: slices.Clone(DefaultReadonlyPaths),
+			Resources:     &specs.LinuxResources{Devices: DefaultDeviceRules()},
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.MountNamespace},   // unshare -m
 				{Type: specs.UTSNamespace},     // unshare -u
@@ -51,6 +63,54 @@ func DefaultSpec(rootfs string, args []string) *specs.Spec {
 				{Type: specs.CgroupNamespace},  // unshare -C, not in the article's command
 			},
 		},
+	}
+}
+
+// DefaultCapabilities are docker's default set for a container's root:
+// enough to chown, bind low ports and switch users, not enough to mount,
+// load modules, trace other processes or change the clock.
+var DefaultCapabilities = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+}
+
+// DefaultMaskedPaths are hidden from the container (docker's list): kernel
+// memory, keys, timers and firmware that tell about — or act on — the host.
+var DefaultMaskedPaths = []string{
+	"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+	"/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+}
+
+// DefaultReadonlyPaths can be read, not written: /proc/sys is the host's
+// kernel settings, and /proc/sysrq-trigger would reboot the host.
+var DefaultReadonlyPaths = []string{
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+}
+
+// DefaultDeviceRules are the devices cgroup's list (docker's): deny
+// everything, then allow mknod of any node (opening it is another matter)
+// and the use of the devices kobako makes in /dev.
+func DefaultDeviceRules() []specs.LinuxDeviceCgroup {
+	char := func(major, minor int64, access string) specs.LinuxDeviceCgroup {
+		rule := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Access: access}
+		if major >= 0 {
+			rule.Major = &major
+		}
+		if minor >= 0 {
+			rule.Minor = &minor
+		}
+		return rule
+	}
+	const any = -1
+	return []specs.LinuxDeviceCgroup{
+		{Allow: false, Access: "rwm"}, // all devices, to begin with
+		char(any, any, "m"),
+		{Allow: true, Type: "b", Access: "m"},
+		char(1, 3, "rwm"), char(1, 5, "rwm"), char(1, 7, "rwm"), // null zero full
+		char(1, 8, "rwm"), char(1, 9, "rwm"), char(5, 0, "rwm"), // random urandom tty
+		char(5, 2, "rwm"), char(136, any, "rwm"), // ptmx, and the ptys of /dev/pts
 	}
 }
 

@@ -126,10 +126,10 @@ func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
 	if err = applyProcessFlags(cmd, spec); err != nil {
 		return nil, err
 	}
-	if spec.Linux.Resources, err = resourcesFromFlags(cmd); err != nil {
+	if err = applyResourceFlags(cmd, spec.Linux.Resources); err != nil {
 		return nil, err
 	}
-	// After the limits: a device adds its allow rule to linux.resources.
+	// --device: a node in linux.devices, its allow rule in linux.resources.
 	if err = applyDeviceFlags(cmd, spec); err != nil {
 		return nil, err
 	}

@@ -46,9 +46,6 @@ func applyDeviceFlags(cmd *cli.Command, spec *specs.Spec) error {
 			return fmt.Errorf("--device %s: %w", flag, err)
 		}
 		spec.Linux.Devices = append(spec.Linux.Devices, dev)
-		if spec.Linux.Resources == nil {
-			spec.Linux.Resources = &specs.LinuxResources{}
-		}
 		spec.Linux.Resources.Devices = append(spec.Linux.Resources.Devices, specs.LinuxDeviceCgroup{
 			Allow: true, Type: dev.Type, Major: &dev.Major, Minor: &dev.Minor, Access: req.perms,
 		})

@@ -37,26 +37,24 @@ func resourceFlags() []cli.Flag {
 	}
 }
 
-// resourcesFromFlags checks the flags and returns linux.resources (nil
-// when no limit was asked).
-func resourcesFromFlags(cmd *cli.Command) (*specs.LinuxResources, error) {
+// applyResourceFlags checks the flags and sets the limits they ask for in
+// linux.resources (whose device rules come from the default spec).
+func applyResourceFlags(cmd *cli.Command, res *specs.LinuxResources) error {
 	mem, err := memoryFromFlags(cmd)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cpu, err := cpuFromFlags(cmd)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var pids *specs.LinuxPids
 	if cmd.IsSet("pids-limit") {
 		limit := cmd.Int64("pids-limit")
 		pids = &specs.LinuxPids{Limit: &limit}
 	}
-	if mem == nil && cpu == nil && pids == nil {
-		return nil, nil
-	}
-	return &specs.LinuxResources{Memory: mem, CPU: cpu, Pids: pids}, nil
+	res.Memory, res.CPU, res.Pids = mem, cpu, pids
+	return nil
 }
 
 func memoryFromFlags(cmd *cli.Command) (*specs.LinuxMemory, error) {
