@@ -10,6 +10,8 @@
 //	/probe chroot-escape FILE  the classic chroot escape, then a look for FILE
 //	/probe mountinfo           cat /proc/self/mountinfo (plain text)
 //
+// Each subcommand registers itself (see register); a new one is a new file.
+//
 // A completed probe exits 0 even when what it tried failed: the failure is
 // the finding, and it is in the JSON. Exit 2 means the probe was misused.
 //
@@ -25,31 +27,45 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
+
+// A subcommand: how many arguments it takes, and what it does with them.
+// It returns what to print as JSON (nil: it printed itself).
+type subcommand struct {
+	args int
+	run  func(args []string) (any, error)
+}
+
+// subcommands are registered by each file's init, so that a new look at
+// the kernel is a new file.
+var subcommands = map[string]subcommand{}
+
+func register(name string, args int, run func(args []string) (any, error)) {
+	subcommands[name] = subcommand{args, run}
+}
+
+func init() {
+	register("fds", 0, func([]string) (any, error) { return fds() })
+	register("cwd", 0, func([]string) (any, error) { return cwd(), nil })
+	register("read", 1, func(a []string) (any, error) { return read(a[0]), nil })
+	register("chroot-escape", 1, func(a []string) (any, error) { return chrootEscape(a[0]), nil })
+	register("mountinfo", 0, func([]string) (any, error) { return nil, mountinfo() })
+}
 
 func main() {
 	if len(os.Args) < 2 {
 		usage()
 	}
-	var out any
-	var err error
-	switch cmd, args := os.Args[1], os.Args[2:]; {
-	case cmd == "fds" && len(args) == 0:
-		out, err = fds()
-	case cmd == "cwd" && len(args) == 0:
-		out = cwd()
-	case cmd == "read" && len(args) == 1:
-		out = read(args[0])
-	case cmd == "chroot-escape" && len(args) == 1:
-		out = chrootEscape(args[0])
-	case cmd == "mountinfo" && len(args) == 0:
-		err = mountinfo()
-	default:
+	sub, ok := subcommands[os.Args[1]]
+	if !ok || len(os.Args)-2 != sub.args {
 		usage()
 	}
+	out, err := sub.run(os.Args[2:])
 	if err == nil && out != nil {
 		err = json.NewEncoder(os.Stdout).Encode(out)
 	}
@@ -60,7 +76,12 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: probe fds | cwd | read PATH | chroot-escape FILE | mountinfo")
+	names := make([]string, 0, len(subcommands))
+	for name := range subcommands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(os.Stderr, "usage: probe "+strings.Join(names, " | ")+" (see the file of each)")
 	os.Exit(2)
 }
 
