@@ -8,8 +8,10 @@ package runtime
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/creack/pty"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
@@ -17,26 +19,43 @@ import (
 )
 
 // setupConsole runs in the init after pivot_root: /dev/ptmx is then the
-// container's (a link to pts/ptmx of its private devpts).
-func setupConsole(sync int, tr *trace.Tracer) error {
-	// open /dev/ptmx, unlockpt, open /dev/pts/N
-	master, slave, err := pty.Open()
-	tr.Step("open a pty", "(what script(1) does) open /dev/ptmx", "pty.Open()", err)
+// container's (a link to pts/ptmx of its private devpts). The pty's slave
+// becomes the init's terminal and /dev/console.
+func setupConsole(sync int, size *specs.Box, tr *trace.Tracer) error {
+	slave, err := newTerminal(sync, size, tr)
 	if err != nil {
-		return fmt.Errorf("open pty in container: %w", err)
+		return err
 	}
 	defer slave.Close()
 	// mount --bind /dev/pts/N /dev/console
 	if err := rootfs.BindConsole(slave.Name(), tr); err != nil {
-		master.Close()
-		return err
-	}
-	err = sendMessage(sync, message{Type: msgConsole}, int(master.Fd()))
-	master.Close() // the parent has its own copy now
-	if err != nil {
 		return err
 	}
 	return becomeTerminalOwner(int(slave.Fd()), tr)
+}
+
+// newTerminal opens a pty in the container's /dev/pts, of the given size,
+// sends its master end to the parent and returns the slave end.
+func newTerminal(sync int, size *specs.Box, tr *trace.Tracer) (*os.File, error) {
+	// open /dev/ptmx, unlockpt, open /dev/pts/N
+	master, slave, err := pty.Open()
+	tr.Step("open a pty", "(what script(1) does) open /dev/ptmx", "pty.Open()", err)
+	if err != nil {
+		return nil, fmt.Errorf("open pty in container: %w", err)
+	}
+	defer master.Close() // the parent gets its own copy
+	if size != nil {
+		// stty rows $ROWS cols $COLS — before the command's first look
+		if err := pty.Setsize(master, &pty.Winsize{Rows: uint16(size.Height), Cols: uint16(size.Width)}); err != nil {
+			slave.Close()
+			return nil, fmt.Errorf("set pty size: %w", err)
+		}
+	}
+	if err := sendMessage(sync, message{Type: msgConsole}, int(master.Fd())); err != nil {
+		slave.Close()
+		return nil, err
+	}
+	return slave, nil
 }
 
 // becomeTerminalOwner makes the pty slave our stdin, stdout and stderr and

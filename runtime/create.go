@@ -106,7 +106,7 @@ func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
 	if err := sendMessage(sync, message{Type: msgContinue}); err != nil {
 		return nil, err
 	}
-	if err := proc.awaitReady(sync); err != nil {
+	if err := proc.awaitReady(sync, false); err != nil {
 		return nil, err
 	}
 	if err := r.recordCreated(opts, proc); err != nil {
@@ -158,6 +158,31 @@ func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, cgroupfs *rootfs.
 	if err != nil {
 		return nil, -1, err
 	}
+	self, err := sealedSelf()
+	if err != nil {
+		return nil, -1, err
+	}
+	defer self.Close()
+	cfg := initConfig{ID: opts.ID, Spec: opts.Spec, Overlay: opts.Overlay, Cgroupfs: cgroupfs, Trace: r.Tracer.Enabled()}
+	r.Tracer.Step("new namespaces", "unshare -muinpf", fmt.Sprintf("exec.Cmd{Path: \"/proc/self/fd/%d\", Args: [kobako init], Cloneflags: %s}", fdSelf, flagNames(flags)), nil)
+	proc, sync, err := r.spawnInit(cfg, self, fifo, func(cmd *exec.Cmd) {
+		cmd.SysProcAttr.Cloneflags = flags
+		if !opts.Spec.Process.Terminal {
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdio[0], opts.Stdio[1], opts.Stdio[2]
+		}
+	})
+	if err != nil {
+		return nil, -1, err
+	}
+	u.Push(func() error { unix.Close(sync); proc.kill(); return nil })
+	return proc, sync, nil
+}
+
+// spawnInit starts "kobako init" from self, the sealed binary, with the
+// protocol's descriptors at their fixed numbers, lets configure add what
+// this start needs (clone flags, a cgroup, stdio), and sends cfg. It
+// returns the init and the parent's end of the sync socket.
+func (r *Runtime) spawnInit(cfg initConfig, self, fifo *os.File, configure func(*exec.Cmd)) (*Process, int, error) {
 	// A packet socket pair for the sync protocol (see protocol.go).
 	socks, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -173,33 +198,14 @@ func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, cgroupfs *rootfs.
 	defer configR.Close()
 	defer configW.Close()
 
-	cmd := initCommand(opts, flags, configR, childSock, fifo, r.Tracer.File())
-	r.Tracer.Step("new namespaces", "unshare -muinpf", fmt.Sprintf("exec.Cmd{Path: \"/proc/self/exe\", Args: [kobako init], Cloneflags: %s}", flagNames(flags)), nil)
-	if err := cmd.Start(); err != nil {
-		unix.Close(parentSock)
-		return nil, -1, fmt.Errorf("start container init: %w", err)
-	}
-	proc := &Process{cmd: cmd, Pid: cmd.Process.Pid}
-	u.Push(func() error { unix.Close(parentSock); proc.kill(); return nil })
-
-	cfg := initConfig{ID: opts.ID, Spec: opts.Spec, Overlay: opts.Overlay, Cgroupfs: cgroupfs, Trace: r.Tracer.Enabled()}
-	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
-		return nil, -1, fmt.Errorf("send config to init: %w", err)
-	}
-	return proc, parentSock, nil
-}
-
-// initCommand is "/proc/self/exe init" with the clone flags and the
-// descriptors of the protocol at their fixed numbers.
-func initCommand(opts CreateOptions, flags uintptr, config, sync, fifo, tracef *os.File) *exec.Cmd {
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe",
+		// The child finds the sealed binary at fd 7 and execs it from there.
+		Path: fmt.Sprintf("/proc/self/fd/%d", fdSelf),
 		Args: []string{"kobako", InitCommand},
 		// Nothing of the caller's environment leaks into the container.
 		Env:        []string{},
-		ExtraFiles: []*os.File{config, sync, fifo, tracef}, // fds 3, 4, 5, 6
+		ExtraFiles: []*os.File{configR, childSock, fifo, r.Tracer.File(), self}, // fds 3–7
 		SysProcAttr: &unix.SysProcAttr{
-			Cloneflags: flags,
 			// setsid: the init leads a session of its own, so it can take
 			// a terminal as its controlling tty, and the caller's job
 			// control signals (^C on a non-tty run) are forwarded, not
@@ -207,17 +213,30 @@ func initCommand(opts CreateOptions, flags uintptr, config, sync, fifo, tracef *
 			Setsid: true,
 		},
 	}
-	if !opts.Spec.Process.Terminal {
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdio[0], opts.Stdio[1], opts.Stdio[2]
+	configure(cmd)
+	if err := cmd.Start(); err != nil {
+		unix.Close(parentSock)
+		return nil, -1, fmt.Errorf("start container init: %w", err)
 	}
-	return cmd
+	proc := &Process{cmd: cmd, Pid: cmd.Process.Pid}
+	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
+		unix.Close(parentSock)
+		proc.kill()
+		return nil, -1, fmt.Errorf("send config to init: %w", err)
+	}
+	return proc, parentSock, nil
 }
 
 // awaitReady reads the init's messages until it is ready or has failed.
-func (p *Process) awaitReady(sync int) error {
+// The init of an exec sends no "ready": its socket closes when the
+// command's execve has succeeded (see protocol.go).
+func (p *Process) awaitReady(sync int, exec bool) error {
 	for {
 		m, fds, err := recvMessage(sync)
 		if err != nil {
+			if errors.Is(err, errPeerGone) && exec {
+				return nil
+			}
 			if errors.Is(err, errPeerGone) {
 				return p.diedEarly()
 			}

@@ -39,7 +39,7 @@ func Init() {
 	signal.Notify(make(chan os.Signal, 1), unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 
 	sync := int(fdSync)
-	err := initContainer(sync)
+	err := runInit(sync)
 	// Only failures get here. Before "ready" the parent is listening and
 	// tells the user; after it, the container's stderr is the only voice.
 	code := 125
@@ -53,12 +53,33 @@ func Init() {
 	os.Exit(code)
 }
 
-func initContainer(sync int) error {
+// runInit reads the config and does what it asks: build a container, or
+// start a process in a running one (kobako exec).
+func runInit(sync int) error {
+	// The sealed binary we were started from (selfexe.go): no longer needed.
+	unix.Close(fdSelf)
+	// Until its execve this process holds kobako's descriptors and memory:
+	// not dumpable means not ptraceable, and its /proc/<pid> files are
+	// root's only (CVE-2016-9962). execve of the command undoes it.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl PR_SET_DUMPABLE: %w", err)
+	}
 	cfg, err := readConfig(childFile(fdConfig, "config"))
 	if err != nil {
 		return err
 	}
-	spec, tr := cfg.Spec, initTracer(cfg)
+	tr := initTracer(cfg)
+	if err := joinSessionKeyring(cfg.ID, tr); err != nil {
+		return err
+	}
+	if cfg.Exec {
+		return initProcess(sync, cfg.Spec, tr)
+	}
+	return initContainer(sync, cfg, tr)
+}
+
+func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
+	spec := cfg.Spec
 	// Wait for the parent: it may still be putting us into our cgroup.
 	if m, _, err := recvMessage(sync); err != nil || m.Type != msgContinue {
 		return fmt.Errorf("waiting for the parent: %v %q", err, m.Type)
@@ -89,7 +110,7 @@ func initContainer(sync int) error {
 	}
 	// With -t: a pty from the container's own /dev/pts, its master to the parent.
 	if spec.Process.Terminal {
-		if err := setupConsole(sync, tr); err != nil {
+		if err := setupConsole(sync, spec.Process.ConsoleSize, tr); err != nil {
 			return err
 		}
 	}
@@ -105,6 +126,31 @@ func initContainer(sync int) error {
 	}
 	// Block here until `kobako start`.
 	if err := awaitStart(tr); err != nil {
+		return err
+	}
+	// exec $CMD — only returns on failure.
+	return execCommand(argv0, spec.Process, tr)
+}
+
+// initProcess is the init of `kobako exec`: born in the container's
+// namespaces and cgroup, it has nothing to build, only its process to
+// prepare — the same steps, user, rlimits, capabilities and all, as the
+// container's own init took for its command.
+func initProcess(sync int, spec *specs.Spec, tr *trace.Tracer) error {
+	if spec.Process.Terminal {
+		// A pty from the container's own /dev/pts: the thread that started
+		// us had joined its mount namespace.
+		slave, err := newTerminal(sync, spec.Process.ConsoleSize, tr)
+		if err != nil {
+			return err
+		}
+		defer slave.Close()
+		if err := becomeTerminalOwner(int(slave.Fd()), tr); err != nil {
+			return err
+		}
+	}
+	argv0, err := prepareProcess(spec, tr)
+	if err != nil {
 		return err
 	}
 	// exec $CMD — only returns on failure.

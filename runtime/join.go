@@ -8,7 +8,10 @@ package runtime
 // nsenter calls setns(2) once per namespace, then forks the command. kobako
 // does the same from one OS thread of its own: setns changes only the
 // calling thread, and a child forked from that thread starts in all of its
-// namespaces. Joining a mount namespace needs a thread that does not share
+// namespaces. The child is kobako's init again (from the sealed binary, see
+// selfexe.go), which then takes the same steps the container's init took
+// before its command — user, rlimits, capabilities, no_new_privs — and
+// execs the command. Joining a mount namespace needs a thread that does not share
 // its root and working directory with the others (unshare CLONE_FS first),
 // and a user namespace cannot be joined by a multi-threaded process at all —
 // Go's processes always are — which is why this works without user
@@ -21,14 +24,13 @@ import (
 	"os"
 	"os/exec"
 	goruntime "runtime"
-	"syscall"
+	"strings"
 
 	"github.com/creack/pty"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/cgroups"
-	"github.com/kobako/kobako/internal/trace"
 )
 
 // joinOrder lists the namespaces to join; mount comes last, because after
@@ -48,7 +50,7 @@ var joinOrder = []struct {
 
 // ExecOptions is a process to start in a running container.
 type ExecOptions struct {
-	Process *specs.Process // Args, Env, Cwd, User, Terminal
+	Process *specs.Process // Args, Env, Cwd, User, Terminal, Capabilities …
 	// User, if set, is USER[:GROUP] to look up in the container's
 	// /etc/passwd; it replaces Process.User.
 	User  string
@@ -77,6 +79,13 @@ func (r *Runtime) Exec(id string, opts ExecOptions) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Out here /proc/self is still ours: seal the binary before joining.
+	self, err := sealedSelf()
+	if err != nil {
+		return nil, err
+	}
+	defer self.Close()
+	cfg := initConfig{ID: id, Spec: execSpec(opts), Trace: r.Tracer.Enabled(), Exec: true}
 	type started struct {
 		proc *Process
 		err  error
@@ -86,11 +95,25 @@ func (r *Runtime) Exec(id string, opts ExecOptions) (*Process, error) {
 		// Everything from here on happens on one locked thread, which
 		// dies with this goroutine (no UnlockOSThread, on purpose).
 		goruntime.LockOSThread()
-		proc, err := startJoined(st.Pid, nsFiles, mgr, opts, r.Tracer)
+		proc, err := r.startJoined(st.Pid, nsFiles, mgr, cfg, self, opts.Stdio)
 		done <- started{proc, err}
 	}()
 	res := <-done
 	return res.proc, res.err
+}
+
+// execSpec is the config of an exec's init: the process, with its size and
+// its user to look up; the root is the one it is born in.
+func execSpec(opts ExecOptions) *specs.Spec {
+	p := *opts.Process
+	if opts.ConsoleSize != nil {
+		p.ConsoleSize = &specs.Box{Height: uint(opts.ConsoleSize.Rows), Width: uint(opts.ConsoleSize.Cols)}
+	}
+	spec := &specs.Spec{Version: specs.Version, Root: &specs.Root{Path: "/"}, Process: &p}
+	if opts.User != "" {
+		spec.Annotations = map[string]string{UserAnnotation: opts.User}
+	}
+	return spec
 }
 
 // openNamespaces opens /proc/$PID/ns/* while /proc is still the host's,
@@ -118,8 +141,8 @@ func closeAll(files []*os.File) {
 	}
 }
 
-// startJoined runs on the locked thread: join, find, start.
-func startJoined(pid int, nsFiles []*os.File, mgr cgroups.Manager, opts ExecOptions, tr *trace.Tracer) (*Process, error) {
+// startJoined runs on the locked thread: join, then start the init.
+func (r *Runtime) startJoined(pid int, nsFiles []*os.File, mgr cgroups.Manager, cfg initConfig, self *os.File, stdio [3]*os.File) (*Process, error) {
 	// The cgroup first: its files are the host's /sys/fs/cgroup, which the
 	// container's mount namespace does not show. cgexec -g …:kobako/$ID
 	cgroupFD := -1
@@ -143,77 +166,43 @@ func startJoined(pid int, nsFiles []*os.File, mgr cgroups.Manager, opts ExecOpti
 			// nsdelegate (as systemd mounts it): the caller's own cgroup lies
 			// outside that namespace. So the child gets a cgroup namespace
 			// of its own at clone time instead, rooted at the container's
-			// cgroup — the same "/" the init sees (see startCommand).
+			// cgroup — the same "/" the init sees (see below).
 			continue
 		}
 		// nsenter -t $PID --ipc … (one namespace per call, as nsenter does)
 		err := unix.Setns(int(nsFiles[i].Fd()), ns.flag)
-		tr.Step("join "+ns.name+" namespace", fmt.Sprintf("nsenter -t %d %s", pid, ns.opt),
+		r.Tracer.Step("join "+ns.name+" namespace", fmt.Sprintf("nsenter -t %d %s", pid, ns.opt),
 			fmt.Sprintf("unix.Setns(fd of /proc/%d/ns/%s, unix.CLONE_NEW…)", pid, ns.name), err)
 		if err != nil {
 			return nil, fmt.Errorf("setns %s: %w", ns.name, err)
 		}
 	}
-	p := opts.Process
-	// Inside the container's root now: its /etc/passwd, PATH and symlinks.
-	if err := lookupUser(opts.User, p, tr); err != nil {
-		return nil, err
+	proc, sync, err := r.spawnInit(cfg, self, nil, func(cmd *exec.Cmd) {
+		if !cfg.Spec.Process.Terminal {
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio[0], stdio[1], stdio[2]
+		}
+		if cgroupFD >= 0 {
+			// clone3(CLONE_INTO_CGROUP|CLONE_NEWCGROUP): born in the
+			// container's cgroup (v2), with that cgroup as the root of its view.
+			cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cgroupFD
+			cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWCGROUP
+		}
+	})
+	r.Tracer.Step("start the command", "exec "+strings.Join(cfg.Spec.Process.Args, " "),
+		fmt.Sprintf("exec.Cmd{Path: \"/proc/self/fd/%d\", Args: [kobako init]}.Start()", fdSelf), err)
+	if errors.Is(err, unix.ENOENT) && !selfIsStatic() {
+		return nil, errors.New("this kobako is dynamically linked, and its loader (/lib64/ld-linux…) is not in the container: build it static, with CGO_ENABLED=0 (make build does)")
 	}
-	argv0, err := lookPath(p.Args[0], envValue(p.Env, "PATH"))
 	if err != nil {
 		return nil, err
 	}
-	return startCommand(argv0, opts, cgroupFD, tr)
-}
-
-// startCommand forks the command from this thread, with a pty made in the
-// container's own /dev/pts when asked for a terminal.
-func startCommand(argv0 string, opts ExecOptions, cgroupFD int, tr *trace.Tracer) (*Process, error) {
-	p := opts.Process
-	cmd := &exec.Cmd{
-		Path: argv0, Args: p.Args, Env: p.Env, Dir: p.Cwd,
-		Stdin: opts.Stdio[0], Stdout: opts.Stdio[1], Stderr: opts.Stdio[2],
-		SysProcAttr: &unix.SysProcAttr{
-			Setsid:     true,
-			Credential: &syscall.Credential{Uid: p.User.UID, Gid: p.User.GID, Groups: p.User.AdditionalGids},
-		},
-	}
-	if cgroupFD >= 0 {
-		// clone3(CLONE_INTO_CGROUP|CLONE_NEWCGROUP): born in the container's
-		// cgroup (v2), with that cgroup as the root of its view.
-		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cgroupFD
-		cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWCGROUP
-	}
-	var master *os.File
-	if p.Terminal {
-		// open /dev/ptmx — the container's, since this thread joined its mounts
-		m, slave, err := pty.Open()
-		if err != nil {
-			return nil, fmt.Errorf("open pty in container: %w", err)
+	defer unix.Close(sync)
+	if err := proc.awaitReady(sync, true); err != nil {
+		var reported *InitError
+		if !errors.As(err, &reported) {
+			proc.kill() // a reported failure has exited already
 		}
-		defer slave.Close()
-		master = m
-		if opts.ConsoleSize != nil {
-			// stty rows $ROWS cols $COLS
-			if err := pty.Setsize(master, opts.ConsoleSize); err != nil {
-				master.Close()
-				return nil, fmt.Errorf("set pty size: %w", err)
-			}
-		}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
+		return nil, err
 	}
-	err := cmd.Start()
-	tr.Step("start the command", "exec "+argv0, fmt.Sprintf("exec.Cmd{Path: %q}.Start()", argv0), err)
-	if err != nil {
-		if master != nil {
-			master.Close()
-		}
-		code := 126
-		if errors.Is(err, unix.ENOENT) {
-			code = 127
-		}
-		return nil, &InitError{Code: code, Msg: fmt.Sprintf("exec %s: %v", p.Args[0], err)}
-	}
-	return &Process{cmd: cmd, Pid: cmd.Process.Pid, Console: master}, nil
+	return proc, nil
 }

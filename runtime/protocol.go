@@ -2,14 +2,16 @@ package runtime
 
 // The parent/child protocol, all of it in this file.
 //
-// `kobako create` (the parent) starts the container's init as
-// "/proc/self/exe init" with the namespace clone flags, and hands it four
-// file descriptors, always at the same numbers:
+// `kobako create` (the parent) starts the container's init as "kobako
+// init" with the namespace clone flags — from a sealed handle on its own
+// binary (selfexe.go) — and hands it five file descriptors, always at the
+// same numbers:
 //
 //	fd 3  config pipe   parent → child   one JSON initConfig, then EOF
 //	fd 4  sync socket   both ways        one JSON message per packet
 //	fd 5  exec fifo     O_PATH handle    init blocks on it until `start`
 //	fd 6  trace         child → terminal only with --trace
+//	fd 7  kobako        the sealed binary the init was started from
 //
 // The conversation on the sync socket:
 //
@@ -21,6 +23,12 @@ package runtime
 //	  ◄── {"type":"console"} + pty fd ────  (only with a terminal)
 //	  ◄── {"type":"ready"} ───────────────  or {"type":"error",…}
 //	  writes state.json, exits                blocks opening the exec fifo
+//
+// `kobako exec` starts the same init, with "exec" in its config, from a
+// thread that has joined the container's namespaces (join.go). It builds
+// nothing: it prepares the process, and its sync socket closes when the
+// command's execve succeeds (every fd is close-on-exec by then) — so for
+// exec, a closed socket without an error means "started".
 //
 // A packet socket (SOCK_SEQPACKET) keeps message boundaries, and a unix
 // socket can carry a file descriptor (SCM_RIGHTS): that is how the pty
@@ -45,6 +53,7 @@ const (
 	fdSync     = 4
 	fdExecFifo = 5
 	fdTrace    = 6
+	fdSelf     = 7
 )
 
 // maxConfigSize caps what the child reads from the config pipe: a config is
@@ -60,6 +69,9 @@ type initConfig struct {
 	// Cgroupfs is the host's cgroup layout, for the "cgroup" mount.
 	Cgroupfs *rootfs.Cgroupfs `json:"cgroupfs,omitempty"`
 	Trace    bool             `json:"trace,omitempty"`
+	// Exec: start Spec.Process in the running container whose namespaces
+	// the init was born in, instead of building a container.
+	Exec bool `json:"exec,omitempty"`
 }
 
 // message is one packet on the sync socket.

@@ -25,6 +25,7 @@ type env struct {
 	root     string   // --root
 	dataRoot string   // --data-root
 	mounts   []string // the host's /proc/self/mountinfo when the env was made
+	bin      string   // the kobako binary its commands run
 }
 
 // newEnv makes an env whose containers are removed when the test ends, and
@@ -38,6 +39,7 @@ func newEnv(t *testing.T) *env {
 		root:     filepath.Join(dir, "run"),
 		dataRoot: filepath.Join(dir, "data"),
 		mounts:   readMountinfo(t),
+		bin:      kobako,
 	}
 	t.Cleanup(e.cleanup)
 	return e
@@ -46,11 +48,18 @@ func newEnv(t *testing.T) *env {
 // command returns a kobako command line of this env, bound to ctx.
 func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
 	all := append([]string{"--root", e.root, "--data-root", e.dataRoot}, args...)
-	cmd := exec.CommandContext(ctx, kobako, all...)
+	cmd := exec.CommandContext(ctx, e.bin, all...)
 	// A detached container's monitor could inherit our pipes: never wait
 	// on them for long after kobako itself has exited.
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
+}
+
+// withBinary is the same env, driven by another kobako binary.
+func (e *env) withBinary(bin string) *env {
+	other := *e
+	other.bin = bin
+	return &other
 }
 
 // run runs kobako with args and an empty stdin, and returns what it wrote
