@@ -8,6 +8,9 @@ package rootfs
 //	touch $ROOTFS/dev/pts/ptmx; mount --bind /dev/pts/ptmx $ROOTFS/dev/pts/ptmx
 //	ln -sf /dev/pts/ptmx $ROOTFS/dev/ptmx
 //	touch $ROOTFS/dev/null && mount --bind /dev/null $ROOTFS/dev/null
+//
+// and, last, what the article leaves out: the masked and read-only paths
+// of /proc and /sys (masks.go).
 
 import (
 	"fmt"
@@ -23,8 +26,9 @@ import (
 // mount namespace: nothing it mounts is ever seen by the host.
 // devices are the config's device nodes, made in /dev after the default
 // ones (see dev.go); cgroupfs says how to expand a mount of type "cgroup"
-// (see cgroupfs.go).
-func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []specs.LinuxDevice, cgroupfs *Cgroupfs, tr *trace.Tracer) error {
+// (see cgroupfs.go); masks are the paths to hide and to make read-only
+// (see masks.go).
+func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []specs.LinuxDevice, cgroupfs *Cgroupfs, masks Masks, tr *trace.Tracer) error {
 	// First, cut propagation to the host: without it, a mount made here
 	// could appear on the host if / is a shared mount (systemd makes it so).
 	// mount --make-rslave /
@@ -52,7 +56,12 @@ func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []spec
 		}
 	}
 	// After the mounts: /dev is the tmpfs just mounted, not the image's.
-	return makeDev(rootDir, devices, tr)
+	if err := makeDev(rootDir, devices, tr); err != nil {
+		return err
+	}
+	// Last, on top of every mount above: /proc and /sys are mounted, and
+	// /dev/null, the source of the masks, is made.
+	return applyMasks(rootDir, masks, tr)
 }
 
 // mountRoot makes root a mount point of its own, as pivot_root(2) needs:
