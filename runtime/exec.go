@@ -1,7 +1,9 @@
 package runtime
 
 // The last steps of the init: find the command, enter its directory, wait
-// for `start`, then become the command — the article's `exec $CMD`.
+// for `start`, give up what the container may not hold — capabilities (see
+// capabilities.go), root, the right to raise privileges again — then become
+// the command: the article's `capsh --drop=… -- -c 'exec $CMD'`.
 
 import (
 	"errors"
@@ -9,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -24,6 +27,11 @@ import (
 func prepareExec(p *specs.Process, tr *trace.Tracer) (string, error) {
 	if len(p.Args) == 0 {
 		return "", errors.New("no command to run: give one, or use an image that has a default")
+	}
+	// Capability names are applied only right before exec, but checked now:
+	// a name no kernel knows fails here, where `create` reports it.
+	if _, err := capabilitiesOf(p.Capabilities, nil); err != nil {
+		return "", err
 	}
 	if err := enterCwd(p.Cwd, tr); err != nil {
 		return "", err
@@ -112,19 +120,54 @@ func awaitStart(tr *trace.Tracer) error {
 	return nil
 }
 
-// execCommand replaces the init with the user's command. Nothing of kobako
-// may pass into it: every descriptor above stderr is marked close-on-exec
-// first (the config pipe, the sync socket, the fifo handle, the trace).
+// execCommand replaces the init with the user's command, holding what the
+// spec allows and no more. Nothing of kobako may pass into it: every
+// descriptor above stderr is marked close-on-exec first (the config pipe,
+// the sync socket, the fifo handle, the trace). It runs on the init's
+// locked thread: capabilities, keepcaps and no_new_privs belong to the
+// calling thread, and execve hands on that thread's.
 func execCommand(argv0 string, p *specs.Process, tr *trace.Tracer) error {
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
-	if err := setUser(p.User); err != nil {
+	caps, err := capabilitiesOf(p.Capabilities, tr)
+	if err != nil {
 		return err
 	}
+	// capsh --drop=…: first, while still root, since it needs CAP_SETPCAP.
+	if err := dropBoundingSet(caps, tr); err != nil {
+		return err
+	}
+	// capsh --keep=1: the switch of user must not empty the permitted set…
+	if err := setKeepCaps(true, tr); err != nil {
+		return err
+	}
+	// setpriv --groups … --regid … --reuid …
+	if err := setUser(p.User, tr); err != nil {
+		return err
+	}
+	// capsh --keep=0: …but any later setuid of the command's must.
+	if err := setKeepCaps(false, tr); err != nil {
+		return err
+	}
+	// capsh --caps=…: effective, permitted, inheritable, then ambient.
+	if err := setCapabilities(caps, tr); err != nil {
+		return err
+	}
+	// setpriv --no-new-privs
+	if p.NoNewPrivileges {
+		if err := setNoNewPrivs(tr); err != nil {
+			return err
+		}
+	}
+	// The seccomp filter is loaded here: after no_new_privs, which lets a
+	// process without CAP_SYS_ADMIN install one, and as the last step before
+	// execve, so that it need allow none of the calls above, only execve.
+	// (Without no_new_privs, loading one needs CAP_SYS_ADMIN, gone by now:
+	// runc loads the filter before the capabilities in that case.)
 	tr.Step("exec the command", "exec "+strings.Join(p.Args, " "), fmt.Sprintf("unix.Exec(%q, %q, env)", argv0, p.Args), nil)
 	// exec $CMD
-	err := unix.Exec(argv0, p.Args, p.Env)
+	err = unix.Exec(argv0, p.Args, p.Env)
 	code := 126
 	if errors.Is(err, unix.ENOENT) {
 		code = 127 // the file, or the interpreter it names, is missing
@@ -134,19 +177,46 @@ func execCommand(argv0 string, p *specs.Process, tr *trace.Tracer) error {
 
 // setUser switches to the spec's user: groups, then gid, then uid — uid
 // last, because after it the process may no longer change the others.
-func setUser(u specs.User) error {
+func setUser(u specs.User, tr *trace.Tracer) error {
 	groups := make([]int, len(u.AdditionalGids))
+	groupList := make([]string, len(u.AdditionalGids))
 	for i, g := range u.AdditionalGids {
-		groups[i] = int(g)
+		groups[i], groupList[i] = int(g), strconv.Itoa(int(g))
 	}
-	if err := unix.Setgroups(groups); err != nil {
-		return fmt.Errorf("setgroups: %w", err)
+	groupsShell := "setpriv --clear-groups"
+	if len(groups) > 0 {
+		groupsShell = "setpriv --groups=" + strings.Join(groupList, ",")
 	}
-	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+	// setpriv --groups=… (or --clear-groups)
+	err := unix.Setgroups(groups)
+	tr.Step("set supplementary groups", groupsShell, fmt.Sprintf("unix.Setgroups(%v)", groups), err)
+	if err != nil {
+		return fmt.Errorf("setgroups %v: %w", groups, err)
+	}
+	// setpriv --regid=$GID
+	err = unix.Setresgid(int(u.GID), int(u.GID), int(u.GID))
+	tr.Step("set group id", fmt.Sprintf("setpriv --regid=%d", u.GID), fmt.Sprintf("unix.Setresgid(%d, %d, %d)", u.GID, u.GID, u.GID), err)
+	if err != nil {
 		return fmt.Errorf("setgid %d: %w", u.GID, err)
 	}
-	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+	// setpriv --reuid=$UID
+	err = unix.Setresuid(int(u.UID), int(u.UID), int(u.UID))
+	tr.Step("set user id", fmt.Sprintf("setpriv --reuid=%d", u.UID), fmt.Sprintf("unix.Setresuid(%d, %d, %d)", u.UID, u.UID, u.UID), err)
+	if err != nil {
 		return fmt.Errorf("setuid %d: %w", u.UID, err)
+	}
+	return nil
+}
+
+// setNoNewPrivs sets no_new_privs: from now on no execve raises privileges
+// — setuid and setgid bits and file capabilities are ignored — for this
+// process and every child of it, for good. See prctl(2).
+func setNoNewPrivs(tr *trace.Tracer) error {
+	// setpriv --no-new-privs
+	err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+	tr.Step("set no_new_privs", "setpriv --no-new-privs", "unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)", err)
+	if err != nil {
+		return fmt.Errorf("prctl PR_SET_NO_NEW_PRIVS: %w", err)
 	}
 	return nil
 }

@@ -30,8 +30,9 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // DefaultSpec returns the configuration of a plain container: the
 // namespaces of `unshare -muinpf` plus a network and a cgroup namespace,
-// and the mounts every container needs. It is what `runc spec` writes,
-// minus what later chapters add (capabilities, seccomp, cgroup limits).
+// the mounts every container needs, and docker's defaults for what root in
+// it may do: capabilities, no_new_privs, masked paths, device rules. The
+// seccomp profile and cgroup limits come from the flags.
 func DefaultSpec(rootfs string, args []string) *specs.Spec {
 	return &specs.Spec{
 		Version: specs.Version,

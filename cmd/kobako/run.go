@@ -25,6 +25,14 @@ shell), the way the article's one long "unshare -muinpf … capsh --chroot" does
 new mount, UTS, IPC, PID, network and cgroup namespaces, an overlay root on
 the image, proc and a fresh /dev, its own hostname, pivot_root, then exec.
 
+Root in the container is not the host's root. Right before exec it drops all
+capabilities but docker's 14 (chown, dac_override, fowner, fsetid, kill,
+setgid, setuid, setpcap, net_bind_service, net_raw, sys_chroot, mknod,
+audit_write, setfcap), as the article's capsh --drop=cap_sys_chroot drops
+one; --cap-drop and --cap-add edit that list (ALL: every one). And it sets
+no_new_privs: a setuid program cannot raise them again (--security-opt
+no-new-privileges=false lifts that). --privileged turns all of it off.
+
 The exit status is the command's (128+N if killed by signal N); 125 means
 kobako itself failed, 126 that the command cannot be executed, 127 that it
 was not found.
@@ -34,7 +42,10 @@ Examples:
    sudo kobako run --rm busybox hostname
    sudo kobako --trace run --rm busybox true     # every kernel step, narrated
    sudo kobako run --name web -d busybox httpd -f -p 8080
-   sudo kobako run --rm --device /dev/null:/dev/mynull busybox ls -l /dev/mynull`,
+   sudo kobako run --rm --device /dev/null:/dev/mynull busybox ls -l /dev/mynull
+   sudo kobako run --rm busybox chroot / true                          # works
+   sudo kobako run --rm --cap-drop SYS_CHROOT busybox chroot / true    # Operation not permitted
+   sudo kobako run --rm --cap-drop ALL --cap-add CHOWN busybox grep Cap /proc/self/status`,
 		// Flags end at the image: everything after it is the command's.
 		StopOnNthArg: intPtr(1),
 		Flags: append([]cli.Flag{
@@ -46,7 +57,7 @@ Examples:
 			&cli.StringFlag{Name: "hostname", Usage: "host name inside the container (default: the short id, as the article uses uuidgen)"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (made if missing)", Value: "/"},
-		}, append(resourceFlags(), processFlags()...)...),
+		}, append(resourceFlags(), append(processFlags(), securityFlags()...)...)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return exitStatus(runContainer(cmd))
 		},
@@ -131,6 +142,10 @@ func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
 	}
 	// --device: a node in linux.devices, its allow rule in linux.resources.
 	if err = applyDeviceFlags(cmd, spec); err != nil {
+		return nil, err
+	}
+	// --cap-add, --cap-drop, --privileged, --security-opt: what root may do.
+	if err = applySecurityFlags(cmd, spec); err != nil {
 		return nil, err
 	}
 	spec.Process.Cwd = cmd.String("workdir")

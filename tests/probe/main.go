@@ -10,6 +10,9 @@
 //	/probe chroot-escape FILE  the classic chroot escape, then a look for FILE
 //	/probe mountinfo           cat /proc/self/mountinfo (plain text)
 //
+// and, each in a file of its own: creds (ids, capabilities), stat and
+// writable (masks), exe-grab (CVE-2019-5736), syscalls (seccomp).
+//
 // Each subcommand registers itself (see register); a new one is a new file.
 //
 // A completed probe exits 0 even when what it tried failed: the failure is
