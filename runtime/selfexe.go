@@ -27,13 +27,51 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
 
 // sealedSelf returns a handle on this binary that nothing can write through.
 func sealedSelf() (*os.File, error) {
+	if fd, err := strconv.Atoi(os.Getenv(sealedFDEnv)); err == nil {
+		// We run from one already (RunSealed): a copy of that handle.
+		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%d: %w", sealedFDEnv, fd, err)
+		}
+		return os.NewFile(uintptr(dup), "kobako (sealed)"), nil
+	}
 	return sealed("/proc/self/exe")
+}
+
+// sealedFDEnv names the descriptor of the sealed handle a re-executed
+// kobako runs from.
+const sealedFDEnv = "_KOBAKO_SEALED_FD"
+
+// RunSealed re-executes this kobako from a sealed handle on its binary,
+// unless it runs from one already. `kobako exec` calls it first thing: its
+// thread joins the container's namespaces and forks the init there, and
+// between that fork and the init's execve the child is a copy of this
+// process — /proc/<pid>/exe of it, seen from inside, must not be the
+// host's binary either. It returns only on failure.
+func RunSealed() error {
+	if os.Getenv(sealedFDEnv) != "" {
+		return nil
+	}
+	self, err := sealedSelf()
+	if err != nil {
+		return err
+	}
+	fd := int(self.Fd())
+	// Open across the execve: the detached mount lives as long as a
+	// descriptor of it does.
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+		return err
+	}
+	env := append(os.Environ(), fmt.Sprintf("%s=%d", sealedFDEnv, fd))
+	// exec /proc/self/fd/N "$@"
+	return unix.Exec(fmt.Sprintf("/proc/self/fd/%d", fd), os.Args, env)
 }
 
 func sealed(binary string) (*os.File, error) {

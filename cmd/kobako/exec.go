@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/kobako/kobako/container"
+	"github.com/kobako/kobako/runtime"
 )
 
 func execCommand() *cli.Command {
@@ -48,6 +50,11 @@ Examples:
 func execInContainer(cmd *cli.Command) (container.Exit, error) {
 	if err := requireRoot(); err != nil {
 		return container.Exit{}, err
+	}
+	// From here on, this process must not be the host's binary: it forks
+	// inside the container (see runtime/selfexe.go).
+	if err := runtime.RunSealed(); err != nil {
+		return container.Exit{}, fmt.Errorf("run kobako from a sealed copy of itself: %w", err)
 	}
 	if cmd.Args().Len() < 2 {
 		return container.Exit{}, errors.New(`"exec" needs a container and a command: kobako exec [OPTIONS] CONTAINER COMMAND [ARG...]`)

@@ -2,7 +2,8 @@ package main
 
 // /probe exe-grab MILLISECONDS — the CVE-2019-5736 attack, replayed.
 //
-// For the given time it watches /proc for new processes. Of each one whose
+// For the given time, or until a file /stop appears, it watches /proc for
+// new processes. Of each one whose
 // program is not the probe itself (a kobako init, joining the container for
 // `kobako exec`), it takes a handle on /proc/<pid>/exe (O_PATH, as the
 // exploit did) and tries to read its memory. When the time is up — by then
@@ -46,7 +47,7 @@ func exeGrab(d time.Duration) (grabResult, error) {
 	}
 	seen := map[string]bool{}
 	var handles []int
-	for end := time.Now().Add(d); time.Now().Before(end); {
+	for end := time.Now().Add(d); time.Now().Before(end) && !exists("/stop"); {
 		dir, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return r, err
@@ -90,4 +91,9 @@ func exeGrab(d time.Duration) (grabResult, error) {
 		r.Written++
 	}
 	return r, nil
+}
+
+func exists(path string) bool {
+	var st unix.Stat_t
+	return unix.Stat(path, &st) == nil
 }

@@ -1,0 +1,103 @@
+package tests
+
+// The runtime's own binary, attacked from inside (CVE-2019-5736, B1 and B8
+// of the catalogue). A container process watches for kobako's init joining
+// it for `kobako exec`, grabs /proc/<pid>/exe as the exploit did, and later
+// tries to reopen it for writing. The binary attacked is a copy made for
+// this test, run by nothing but the attacked `exec`s: without the guard, it
+// would be writable as soon as they have ended.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func TestExecCannotOverwriteKobako(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.importImage("probe", probeTar(t))
+	target := copyOfKobako(t)
+	before := fileSum(t, target)
+
+	// The attacker. --cap-add SYS_PTRACE is the worst case of B8: with it,
+	// a non-dumpable init can still be looked at; the sealed binary must
+	// hold on its own.
+	grab := make(chan string, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		out, _, _ := e.run("run", "--rm", "--name", "attacker", "--cap-add", "SYS_PTRACE", "probe", "/probe", "exe-grab", "50000")
+		grab <- out
+	}()
+	attacker := e.waitRunning("attacker")
+
+	// The victim: exec after exec, each by the copy.
+	victim := e.withBinary(target)
+	for i := 0; i < 20; i++ {
+		victim.mustRun("exec", "attacker", "/probe", "cwd")
+	}
+	// Time's up for the attacker: it tries its handles now.
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/root/stop", attacker.Pid), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	var r struct {
+		Seen, Grabbed, Written int
+		Targets, WriteError    []string
+	}
+	decodeProbe(t, "exe-grab", <-grab, &r)
+	t.Logf("exe-grab: saw %d kobako inits, grabbed %d: %v; write errors %v", r.Seen, r.Grabbed, r.Targets, r.WriteError)
+	if r.Grabbed == 0 {
+		t.Errorf("the attacker grabbed no kobako init among %d: the test tested nothing", r.Seen)
+	}
+	if r.Written != 0 {
+		t.Errorf("the attacker wrote into %d grabbed kobako binaries", r.Written)
+	}
+	for _, seen := range r.Targets {
+		if seen == target {
+			t.Errorf("/proc/<pid>/exe of a kobako init named the host's binary %s", target)
+		}
+	}
+	if after := fileSum(t, target); !bytes.Equal(before, after) {
+		t.Errorf("the kobako binary changed")
+	}
+}
+
+// copyOfKobako copies the binary under test into the test's own directory.
+func copyOfKobako(t *testing.T) string {
+	t.Helper()
+	src, err := os.Open(kobako)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	path := filepath.Join(t.TempDir(), "kobako")
+	dst, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func fileSum(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	return sum[:]
+}
