@@ -56,8 +56,6 @@ func Init() {
 // runInit reads the config and does what it asks: build a container, or
 // start a process in a running one (kobako exec).
 func runInit(sync int) error {
-	// The sealed binary we were started from (selfexe.go): no longer needed.
-	unix.Close(fdSelf)
 	// Until its execve this process holds kobako's descriptors and memory:
 	// not dumpable means not ptraceable, and its /proc/<pid> files are
 	// root's only (CVE-2016-9962). execve of the command undoes it.
@@ -89,7 +87,7 @@ func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 		return err
 	}
 	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the
-	// rootfs; mknod the devices in /dev; mask and write-protect /proc paths.
+	// rootfs; mknod the devices in /dev.
 	if err := rootfs.Prepare(spec.Root.Path, cfg.Overlay, spec.Mounts, linuxDevices(spec.Linux), cfg.Cgroupfs, rootfs.MasksOf(spec.Linux), tr); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
 	}
@@ -128,8 +126,13 @@ func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 	if err := awaitStart(tr); err != nil {
 		return err
 	}
+	p := spec.Process
+	if spec.Annotations[InitAnnotation] == "true" {
+		// exec kobako-init -- $CMD: a PID 1 that reaps and passes signals on
+		argv0, p = withReaper(argv0, p)
+	}
 	// exec $CMD — only returns on failure.
-	return execCommand(argv0, spec.Process, tr)
+	return execCommand(argv0, p, tr)
 }
 
 // initProcess is the init of `kobako exec`: born in the container's

@@ -11,7 +11,9 @@ package runtime
 //	fd 4  sync socket   both ways        one JSON message per packet
 //	fd 5  exec fifo     O_PATH handle    init blocks on it until `start`
 //	fd 6  trace         child → terminal only with --trace
-//	fd 7  kobako        the sealed binary the init was started from
+//	fd 7  kobako        the sealed binary the init was started from; kept
+//	                    open until execve, for the detached mount that
+//	                    holds it is dissolved with its last descriptor
 //
 // The conversation on the sync socket:
 //

@@ -39,6 +39,10 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == runtime.InitCommand {
 		runtime.Init() // never returns
 	}
+	// With run --init, the container's PID 1 is this binary too (reaper.go).
+	if len(os.Args) > 1 && os.Args[1] == runtime.ReaperCommand {
+		runtime.Reap(os.Args[2:]) // never returns
+	}
 	os.Exit(run(os.Args))
 }
 

@@ -28,6 +28,7 @@ func processFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "a `KEY=VALUE` label kept with the container (see inspect)"},
 		&cli.StringFlag{Name: "stop-signal", Usage: "signal that stop sends first (default TERM)"},
 		&cli.IntFlag{Name: "stop-timeout", Value: -1, Usage: "seconds stop waits before SIGKILL (default 10)"},
+		&cli.BoolFlag{Name: "init", Usage: "run a tiny PID 1 (kobako-init) that reaps orphans and passes signals on to the command"},
 		&cli.StringSliceFlag{Name: "device", Usage: "make the host's device `HOST[:CTR][:PERMS]` in the container, like /dev/null:/dev/mynull:rw (PERMS of rwm, default rwm; repeatable)"},
 	}
 }
@@ -52,9 +53,13 @@ func applyProcessFlags(cmd *cli.Command, spec *specs.Spec) error {
 		return err
 	}
 	spec.Process.Env = append(env, envFromFlags(cmd)...)
+	spec.Annotations = map[string]string{}
 	if u := cmd.String("user"); u != "" {
 		// Resolved by the init inside the container, from its /etc/passwd.
-		spec.Annotations = map[string]string{runtime.UserAnnotation: u}
+		spec.Annotations[runtime.UserAnnotation] = u
+	}
+	if cmd.Bool("init") {
+		spec.Annotations[runtime.InitAnnotation] = "true"
 	}
 	if spec.Process.Rlimits, err = rlimitsFromFlags(cmd.StringSlice("ulimit")); err != nil {
 		return err
