@@ -168,7 +168,7 @@ func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, cgroupfs *rootfs.
 	proc, sync, err := r.spawnInit(cfg, self, fifo, func(cmd *exec.Cmd) {
 		cmd.SysProcAttr.Cloneflags = flags
 		if !opts.Spec.Process.Terminal {
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdio[0], opts.Stdio[1], opts.Stdio[2]
+			setStdio(cmd, opts.Stdio)
 		}
 	})
 	if err != nil {
@@ -312,4 +312,21 @@ func (p *Process) Signal(sig os.Signal) error {
 func (p *Process) kill() {
 	p.cmd.Process.Kill()
 	p.cmd.Wait()
+}
+
+// setStdio connects the init's stdin, stdout and stderr. A nil entry is
+// left unset, and exec opens /dev/null for it: assigned as a nil *os.File
+// it would leave the descriptor closed, and the first file the init opens
+// would take its number (Go's runtime opens /dev/null itself then, which
+// the devices cgroup may refuse while its rules are being written).
+func setStdio(cmd *exec.Cmd, stdio [3]*os.File) {
+	if stdio[0] != nil {
+		cmd.Stdin = stdio[0]
+	}
+	if stdio[1] != nil {
+		cmd.Stdout = stdio[1]
+	}
+	if stdio[2] != nil {
+		cmd.Stderr = stdio[2]
+	}
 }

@@ -179,7 +179,7 @@ func (r *Runtime) startJoined(pid int, nsFiles []*os.File, mgr cgroups.Manager, 
 	}
 	proc, sync, err := r.spawnInit(cfg, self, nil, func(cmd *exec.Cmd) {
 		if !cfg.Spec.Process.Terminal {
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio[0], stdio[1], stdio[2]
+			setStdio(cmd, stdio)
 		}
 		if cgroupFD >= 0 {
 			// clone3(CLONE_INTO_CGROUP|CLONE_NEWCGROUP): born in the
