@@ -95,7 +95,7 @@ func writeFile(tr *trace.Tracer, dir, file, value string) error {
 		}
 	}
 	if tr.Enabled() {
-		tr.Step("set "+file, fmt.Sprintf("echo %s > %s", value, p), fmt.Sprintf("os.WriteFile(%q, %q)", p, value), err)
+		tr.Step("set "+file, fmt.Sprintf("echo %s > %s", shellWord(value), p), fmt.Sprintf("os.WriteFile(%q, %q)", p, value), err)
 	}
 	if err != nil {
 		// The path is in our message already; keep only the kernel's word.
@@ -106,6 +106,15 @@ func writeFile(tr *trace.Tracer, dir, file, value string) error {
 		return fmt.Errorf("write %q to %s: %w", value, p, err)
 	}
 	return nil
+}
+
+// shellWord quotes value for the trace's shell twin when the shell would
+// split or expand it: echo 'c *:* m' > devices.allow.
+func shellWord(value string) string {
+	if strings.ContainsAny(value, " *?[]$'\"\\") {
+		return "'" + strings.ReplaceAll(value, "'", `'\''`) + "'"
+	}
+	return value
 }
 
 // readFile reads one cgroup file, trimmed.

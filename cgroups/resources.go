@@ -13,9 +13,8 @@ import (
 
 // unsupportedResources names what kobako cannot apply yet. A config that
 // asks for a limit must get it or fail, never be silently unlimited.
-// (Devices are the privileges chapter's: the rules of --device are
-// recorded in linux.resources.devices, and the devices cgroup that
-// enforces them is not written yet.)
+// (linux.resources.devices is applied: devices.go, v1_devices.go,
+// v2_devices.go.)
 func unsupportedResources(r *specs.LinuxResources) error {
 	switch {
 	case r.BlockIO != nil:

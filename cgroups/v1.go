@@ -85,7 +85,8 @@ func (m *v1) inheritCpuset(from, to string) error {
 	return nil
 }
 
-// Set writes the limits, controller by controller (v1_memory.go …).
+// Set writes the limits, controller by controller (v1_memory.go …), and
+// the devices the container may use (v1_devices.go).
 func (m *v1) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
@@ -93,7 +94,7 @@ func (m *v1) Set(r *specs.LinuxResources) error {
 	if err := unsupportedResources(r); err != nil {
 		return err
 	}
-	return errors.Join(m.setMemory(r.Memory), m.setCPU(r.CPU), m.setPids(r.Pids))
+	return errors.Join(m.setMemory(r.Memory), m.setCPU(r.CPU), m.setPids(r.Pids), m.setDevices(r.Devices))
 }
 
 // Destroy removes the cgroup from every hierarchy: cgdelete.

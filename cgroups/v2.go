@@ -88,7 +88,8 @@ func hasField(list, word string) bool {
 	return false
 }
 
-// Set writes the limits (v2_memory.go, v2_cpu.go).
+// Set writes the limits (v2_memory.go, v2_cpu.go) and attaches the
+// program that says which devices the container may use (v2_devices.go).
 func (m *v2) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
@@ -96,7 +97,7 @@ func (m *v2) Set(r *specs.LinuxResources) error {
 	if err := unsupportedResources(r); err != nil {
 		return err
 	}
-	return errors.Join(m.setMemory(r.Memory), m.setCPU(r.CPU), m.setPids(r.Pids))
+	return errors.Join(m.setMemory(r.Memory), m.setCPU(r.CPU), m.setPids(r.Pids), m.setDevices(r.Devices))
 }
 
 func (m *v2) setPids(p *specs.LinuxPids) error {
