@@ -42,7 +42,11 @@ func (s *Store) Exec(c *Container, opts ExecOptions, stdio Stdio) (Exit, error) 
 	if user == "" {
 		user = spec.Annotations[runtime.UserAnnotation] // run -u NAME, as docker exec does
 	}
-	proc, err := s.rt.Exec(c.ID, runtime.ExecOptions{Process: process, User: user, Stdio: files, ConsoleSize: size})
+	joining := runtime.ExecOptions{Process: process, User: user, Stdio: files, ConsoleSize: size}
+	if spec.Linux != nil {
+		joining.Seccomp = spec.Linux.Seccomp // the container's filter holds for exec too
+	}
+	proc, err := s.rt.Exec(c.ID, joining)
 	if err != nil {
 		return Exit{}, err
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
+	"github.com/kobako/kobako/runtime/seccomp"
 )
 
 // prepareExec enters the working directory and finds the command. It runs
@@ -126,9 +127,17 @@ func awaitStart(tr *trace.Tracer) error {
 // the sync socket, the fifo handle, the trace). It runs on the init's
 // locked thread: capabilities, keepcaps and no_new_privs belong to the
 // calling thread, and execve hands on that thread's.
-func execCommand(argv0 string, p *specs.Process, tr *trace.Tracer) error {
+func execCommand(argv0 string, p *specs.Process, filter *specs.LinuxSeccomp, tr *trace.Tracer) error {
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
+	}
+	// Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
+	// the steps below drop: then it comes first, as in runc, and must allow
+	// what follows (docker's profile does).
+	if !p.NoNewPrivileges {
+		if err := loadSeccomp(filter, tr); err != nil {
+			return err
+		}
 	}
 	caps, err := capabilitiesOf(p.Capabilities, tr)
 	if err != nil {
@@ -160,11 +169,14 @@ func execCommand(argv0 string, p *specs.Process, tr *trace.Tracer) error {
 			return err
 		}
 	}
-	// The seccomp filter is loaded here: after no_new_privs, which lets a
-	// process without CAP_SYS_ADMIN install one, and as the last step before
-	// execve, so that it need allow none of the calls above, only execve.
-	// (Without no_new_privs, loading one needs CAP_SYS_ADMIN, gone by now:
-	// runc loads the filter before the capabilities in that case.)
+	// The seccomp filter: after no_new_privs, which lets a process without
+	// CAP_SYS_ADMIN install one, and as the last step before execve, so that
+	// it need allow none of the calls above, only execve.
+	if p.NoNewPrivileges {
+		if err := loadSeccomp(filter, tr); err != nil {
+			return err
+		}
+	}
 	tr.Step("exec the command", "exec "+strings.Join(p.Args, " "), fmt.Sprintf("unix.Exec(%q, %q, env)", argv0, p.Args), nil)
 	// exec $CMD
 	err = unix.Exec(argv0, p.Args, p.Env)
@@ -217,6 +229,20 @@ func setNoNewPrivs(tr *trace.Tracer) error {
 	tr.Step("set no_new_privs", "setpriv --no-new-privs", "unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)", err)
 	if err != nil {
 		return fmt.Errorf("prctl PR_SET_NO_NEW_PRIVS: %w", err)
+	}
+	return nil
+}
+
+// loadSeccomp installs the system call filter, if the config has one.
+func loadSeccomp(filter *specs.LinuxSeccomp, tr *trace.Tracer) error {
+	if filter == nil {
+		return nil // seccomp=unconfined, or --privileged
+	}
+	// (docker run --security-opt seccomp=profile.json)
+	err := seccomp.Load(filter)
+	tr.Step("load the seccomp filter", "(seccomp(2): no shell twin; docker's default profile)", fmt.Sprintf("seccomp.Load(%d rules)", len(filter.Syscalls)), err)
+	if err != nil {
+		return fmt.Errorf("load seccomp filter: %w", err)
 	}
 	return nil
 }

@@ -132,7 +132,7 @@ func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 		argv0, p = withReaper(argv0, p)
 	}
 	// exec $CMD — only returns on failure.
-	return execCommand(argv0, p, tr)
+	return execCommand(argv0, p, seccompOf(spec.Linux), tr)
 }
 
 // initProcess is the init of `kobako exec`: born in the container's
@@ -157,7 +157,7 @@ func initProcess(sync int, spec *specs.Spec, tr *trace.Tracer) error {
 		return err
 	}
 	// exec $CMD — only returns on failure.
-	return execCommand(argv0, spec.Process, tr)
+	return execCommand(argv0, spec.Process, seccompOf(spec.Linux), tr)
 }
 
 // initTracer narrates the child's steps on the caller's stderr (fd 6).
@@ -175,4 +175,12 @@ func linuxDevices(linux *specs.Linux) []specs.LinuxDevice {
 		return nil
 	}
 	return linux.Devices
+}
+
+// seccompOf is the config's filter; a config without a linux section has none.
+func seccompOf(linux *specs.Linux) *specs.LinuxSeccomp {
+	if linux == nil {
+		return nil
+	}
+	return linux.Seccomp
 }

@@ -58,6 +58,8 @@ type ExecOptions struct {
 	// ConsoleSize is the person's window size, set on the new pty before
 	// the command starts (so its first `stty size` is right). Nil: 0×0.
 	ConsoleSize *pty.Winsize
+	// Seccomp is the container's filter, which the process gets too.
+	Seccomp *specs.LinuxSeccomp
 }
 
 // Exec starts opts.Process inside container id and returns it; Wait
@@ -109,7 +111,7 @@ func execSpec(opts ExecOptions) *specs.Spec {
 	if opts.ConsoleSize != nil {
 		p.ConsoleSize = &specs.Box{Height: uint(opts.ConsoleSize.Rows), Width: uint(opts.ConsoleSize.Cols)}
 	}
-	spec := &specs.Spec{Version: specs.Version, Root: &specs.Root{Path: "/"}, Process: &p}
+	spec := &specs.Spec{Version: specs.Version, Root: &specs.Root{Path: "/"}, Process: &p, Linux: &specs.Linux{Seccomp: opts.Seccomp}}
 	if opts.User != "" {
 		spec.Annotations = map[string]string{UserAnnotation: opts.User}
 	}

@@ -117,10 +117,9 @@ func TestKilledFromOutside(t *testing.T) {
 // comm before the test signals it: never signal what we did not start.
 func checkContainerInit(t *testing.T, pid int, comm string) {
 	t.Helper()
-	got, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	if err != nil || strings.TrimSpace(string(got)) != comm {
-		t.Fatalf("pid %d runs %q (%v), want the container's %s", pid, got, err, comm)
-	}
+	// "running" begins when start releases the init, a moment before the
+	// init's last steps (capabilities, seccomp) and its execve.
+	waitFor(t, fmt.Sprintf("pid %d to exec the container's %s", pid, comm), func() bool { return processCommIs(pid, comm) })
 	ours, err1 := os.Readlink("/proc/self/ns/pid")
 	theirs, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
 	if err1 != nil || err2 != nil || ours == theirs {

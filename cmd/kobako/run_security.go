@@ -22,6 +22,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/kobako/kobako/runtime"
+	"github.com/kobako/kobako/runtime/seccomp"
 )
 
 func securityFlags() []cli.Flag {
@@ -29,12 +30,13 @@ func securityFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "cap-add", Usage: "give the container's root the capability `CAP` too, like NET_ADMIN (repeatable; ALL for every one kobako holds)"},
 		&cli.StringSliceFlag{Name: "cap-drop", Usage: "take the capability `CAP` away, like SYS_CHROOT (repeatable; ALL for every one)"},
 		&cli.BoolFlag{Name: "privileged", Usage: "turn the guards off: every capability kobako holds, all devices, no masked /proc paths, no seccomp, no no_new_privs"},
-		&cli.StringSliceFlag{Name: "security-opt", Usage: "a security option `OPT`: no-new-privileges[=true|false] (default true)"},
+		&cli.StringSliceFlag{Name: "security-opt", Usage: "a security option `OPT`: no-new-privileges[=true|false] (default true), seccomp=unconfined|PROFILE.json (default: docker's profile)"},
 	}
 }
 
-// applySecurityFlags fills process.capabilities and no_new_privs from the
-// flags; --privileged lifts the guards first, --security-opt has the last word.
+// applySecurityFlags fills process.capabilities, no_new_privs and the seccomp
+// filter from the flags; --privileged lifts the guards first, --security-opt
+// has the last word.
 func applySecurityFlags(cmd *cli.Command, spec *specs.Spec) error {
 	held, err := runtime.BoundingSet()
 	if err != nil {
@@ -49,6 +51,9 @@ func applySecurityFlags(cmd *cli.Command, spec *specs.Spec) error {
 			return err
 		}
 		spec.Process.Capabilities = capabilitySet(caps)
+		// Docker's profile, opened up for what these capabilities allow
+		// (CAP_SYS_ADMIN lets mount and unshare through, and so on).
+		spec.Linux.Seccomp = seccomp.Default(caps)
 	}
 	for _, opt := range cmd.StringSlice("security-opt") {
 		if err := applySecurityOpt(opt, spec); err != nil {
@@ -137,6 +142,7 @@ var securityOpts = []struct {
 	apply       func(value string, spec *specs.Spec) error
 }{
 	{"no-new-privileges", "no-new-privileges[=true|false]", noNewPrivileges},
+	{"seccomp", "seccomp=unconfined|PROFILE.json", seccompProfile},
 }
 
 // applySecurityOpt reads one --security-opt KEY[=VALUE]; docker also
@@ -170,5 +176,19 @@ func noNewPrivileges(value string, spec *specs.Spec) error {
 		}
 	}
 	spec.Process.NoNewPrivileges = on
+	return nil
+}
+
+// seccompProfile is seccomp=unconfined|PROFILE.json (run_seccomp.go).
+func seccompProfile(value string, spec *specs.Spec) error {
+	var caps []string
+	if spec.Process.Capabilities != nil {
+		caps = spec.Process.Capabilities.Bounding
+	}
+	filter, err := seccompFromOption(value, caps)
+	if err != nil {
+		return err
+	}
+	spec.Linux.Seccomp = filter
 	return nil
 }

@@ -53,9 +53,13 @@ func TestApplySecurityOpt(t *testing.T) {
 			t.Errorf("--security-opt %s: no_new_privs %t, %v; want %t", opt, spec.Process.NoNewPrivileges, err, want)
 		}
 	}
-	for _, opt := range []string{"no-new-privileges=maybe", "seccomp=unconfined", "apparmor:x", "", "no_new_privileges"} {
-		if err := applySecurityOpt(opt, &specs.Spec{Process: &specs.Process{}}); err == nil {
+	for _, opt := range []string{"no-new-privileges=maybe", "seccomp=", "seccomp=/no/such/profile.json", "apparmor:x", "", "no_new_privileges"} {
+		if err := applySecurityOpt(opt, &specs.Spec{Process: &specs.Process{}, Linux: &specs.Linux{}}); err == nil {
 			t.Errorf("--security-opt %q: no error", opt)
 		}
+	}
+	spec := &specs.Spec{Process: &specs.Process{}, Linux: &specs.Linux{Seccomp: &specs.LinuxSeccomp{}}}
+	if err := applySecurityOpt("seccomp:unconfined", spec); err != nil || spec.Linux.Seccomp != nil {
+		t.Errorf("--security-opt seccomp:unconfined: filter %v, %v; want none", spec.Linux.Seccomp, err)
 	}
 }
