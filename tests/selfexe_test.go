@@ -25,34 +25,9 @@ func TestExecCannotOverwriteKobako(t *testing.T) {
 	target := copyOfKobako(t)
 	before := fileSum(t, target)
 
-	// The attacker. --cap-add SYS_PTRACE is the worst case of B8: with it,
-	// a non-dumpable init can still be looked at; the sealed binary must
-	// hold on its own.
-	grab := make(chan string, 1)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		out, _, _ := e.run("run", "--rm", "--name", "attacker", "--cap-add", "SYS_PTRACE", "probe", "/probe", "exe-grab", "50000")
-		grab <- out
-	}()
-	attacker := e.waitRunning("attacker")
-
-	// The victim: exec after exec, each by the copy.
-	victim := e.withBinary(target)
-	for i := 0; i < 20; i++ {
-		victim.mustRun("exec", "attacker", "/probe", "cwd")
-	}
-	// Time's up for the attacker: it tries its handles now.
-	if err := os.WriteFile(fmt.Sprintf("/proc/%d/root/stop", attacker.Pid), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
-	var r struct {
-		Seen, Grabbed, Written int
-		Targets, WriteError    []string
-	}
-	decodeProbe(t, "exe-grab", <-grab, &r)
+	// --cap-add SYS_PTRACE is the worst case of B8: with it, the inits can
+	// still be looked at; the sealed binary must hold on its own.
+	r := attackExecs(t, e, target, "ptracer", "--cap-add", "SYS_PTRACE")
 	t.Logf("exe-grab: saw %d kobako inits, grabbed %d: %v; write errors %v", r.Seen, r.Grabbed, r.Targets, r.WriteError)
 	if r.Grabbed == 0 {
 		t.Errorf("the attacker grabbed no kobako init among %d: the test tested nothing", r.Seen)
@@ -68,6 +43,47 @@ func TestExecCannotOverwriteKobako(t *testing.T) {
 	if after := fileSum(t, target); !bytes.Equal(before, after) {
 		t.Errorf("the kobako binary changed")
 	}
+
+	// With docker's capabilities (no SYS_PTRACE), the non-dumpable inits
+	// and their exe, fds and memory are out of reach altogether.
+	r = attackExecs(t, e, target, "plain")
+	if r.Seen == 0 || r.Grabbed != 0 || r.MemRead != 0 {
+		t.Errorf("without SYS_PTRACE: saw %d kobako inits, grabbed %d exes, read %d memories; want none grabbed or read", r.Seen, r.Grabbed, r.MemRead)
+	}
+}
+
+// grabResult is what the probe's exe-grab reports.
+type grabResult struct {
+	Seen, Grabbed, MemRead, Written int
+	Targets, WriteError             []string
+}
+
+// attackExecs runs the attacker container name (with flags) and, while it
+// watches, twenty `kobako exec`s into it by the binary target.
+func attackExecs(t *testing.T, e *env, target, name string, flags ...string) grabResult {
+	t.Helper()
+	grab := make(chan string, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		args := append(append([]string{"run", "--rm", "--name", name}, flags...), "probe", "/probe", "exe-grab", "50000")
+		out, _, _ := e.run(args...)
+		grab <- out
+	}()
+	attacker := e.waitRunning(name)
+	victim := e.withBinary(target)
+	for i := 0; i < 20; i++ {
+		victim.mustRun("exec", name, "/probe", "cwd")
+	}
+	// Time's up for the attacker: it tries its handles now.
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/root/stop", attacker.Pid), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	var r grabResult
+	decodeProbe(t, "exe-grab", <-grab, &r)
+	return r
 }
 
 // copyOfKobako copies the binary under test into the test's own directory.
