@@ -37,7 +37,7 @@ var denyAll = specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
 
 // kobakoDefaults is runtime.DefaultDeviceRules (which imports this package).
 var kobakoDefaults = []specs.LinuxDeviceCgroup{
-	denyAll, allowRule("c", -1, -1, "m"), allowRule("b", -1, -1, "m"),
+	denyAll,
 	allowRule("c", 1, 3, "rwm"), allowRule("c", 1, 5, "rwm"), allowRule("c", 1, 7, "rwm"),
 	allowRule("c", 1, 8, "rwm"), allowRule("c", 1, 9, "rwm"), allowRule("c", 5, 0, "rwm"),
 	allowRule("c", 5, 2, "rwm"), allowRule("c", 136, -1, "rwm"),
@@ -80,9 +80,9 @@ func TestDeviceFilter(t *testing.T) {
 		queries        []query
 	}{
 		{"kobako's defaults", kobakoDefaults, false,
-			[]string{"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"},
-			[]query{{'c', 1, 3, "rw", true}, {'c', 1, 1, "r", false}, {'c', 1, 1, "m", true}, {'b', 8, 0, "r", false},
-				{'b', 8, 0, "m", true}, {'c', 136, 5, "rw", true}, {'c', 5, 1, "w", false}, {'c', 1, 11, "w", false}}},
+			[]string{"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm"},
+			[]query{{'c', 1, 3, "rw", true}, {'c', 1, 1, "r", false}, {'c', 1, 1, "m", false}, {'b', 8, 0, "r", false},
+				{'b', 8, 0, "m", false}, {'c', 1, 3, "m", true}, {'c', 136, 5, "rw", true}, {'c', 5, 1, "w", false}, {'c', 1, 11, "w", false}}},
 		// GO-2022-0396: without "deny everything" first, still an allow list.
 		{"no deny-all first", []specs.LinuxDeviceCgroup{allowRule("c", 1, 3, "rwm")}, false,
 			[]string{"c 1:3 rwm"}, []query{{'c', 1, 3, "rw", true}, {'c', 1, 5, "r", false}}},

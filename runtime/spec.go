@@ -90,9 +90,11 @@ var DefaultReadonlyPaths = []string{
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 }
 
-// DefaultDeviceRules are the devices cgroup's list (docker's): deny
-// everything, then allow mknod of any node (opening it is another matter)
-// and the use of the devices kobako makes in /dev.
+// DefaultDeviceRules are the devices cgroup's list: deny everything, then
+// allow the devices kobako makes in /dev — to use, and to make again.
+// Docker also allows mknod of any node (and refuses only its use); kobako
+// refuses the mknod too, so that a node of the host's disk or memory
+// cannot even appear in the container.
 func DefaultDeviceRules() []specs.LinuxDeviceCgroup {
 	char := func(major, minor int64, access string) specs.LinuxDeviceCgroup {
 		rule := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Access: access}
@@ -106,9 +108,7 @@ func DefaultDeviceRules() []specs.LinuxDeviceCgroup {
 	}
 	const any = -1
 	return []specs.LinuxDeviceCgroup{
-		{Allow: false, Access: "rwm"}, // all devices, to begin with
-		char(any, any, "m"),
-		{Allow: true, Type: "b", Access: "m"},
+		{Allow: false, Access: "rwm"},                           // all devices, to begin with
 		char(1, 3, "rwm"), char(1, 5, "rwm"), char(1, 7, "rwm"), // null zero full
 		char(1, 8, "rwm"), char(1, 9, "rwm"), char(5, 0, "rwm"), // random urandom tty
 		char(5, 2, "rwm"), char(136, any, "rwm"), // ptmx, and the ptys of /dev/pts

@@ -9,8 +9,9 @@ package main
 //	mknod -m 660 $ROOTFS/dev/sda b 8 0 && chown 0:6 $ROOTFS/dev/sda
 //
 // PERMS (r read, w write, m mknod; default rwm) become an allow rule in
-// linux.resources.devices, for the devices cgroup to enforce; see docker
-// run --device and the runtime spec's config-linux.md.
+// linux.resources.devices, for the devices cgroup to enforce (always with
+// m, which the init needs to make the node); see docker run --device and
+// the runtime spec's config-linux.md.
 
 import (
 	"fmt"
@@ -47,7 +48,8 @@ func applyDeviceFlags(cmd *cli.Command, spec *specs.Spec) error {
 		}
 		spec.Linux.Devices = append(spec.Linux.Devices, dev)
 		spec.Linux.Resources.Devices = append(spec.Linux.Resources.Devices, specs.LinuxDeviceCgroup{
-			Allow: true, Type: dev.Type, Major: &dev.Major, Minor: &dev.Minor, Access: req.perms,
+			// m as well: the init itself makes the node, inside the cgroup.
+			Allow: true, Type: dev.Type, Major: &dev.Major, Minor: &dev.Minor, Access: withMknod(req.perms),
 		})
 	}
 	return nil
@@ -133,4 +135,12 @@ func hostDevice(host string) (specs.LinuxDevice, error) {
 		Type: typ, Major: int64(unix.Major(st.Rdev)), Minor: int64(unix.Minor(st.Rdev)),
 		FileMode: &mode, UID: &st.Uid, GID: &st.Gid,
 	}, nil
+}
+
+// withMknod adds m to PERMS: without it the init could not make the node.
+func withMknod(perms string) string {
+	if strings.ContainsRune(perms, 'm') {
+		return perms
+	}
+	return perms + "m"
 }
