@@ -20,6 +20,7 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -40,14 +41,22 @@ var wantedControllers = []string{"cpu", "cpuset", "io", "memory", "pids"}
 
 func (m *v2) dir() string { return m.root + m.path }
 
-// Apply enables the controllers down to /kobako, makes the leaf and
-// moves pid into it.
+// Apply enables the controllers down to the parent (/kobako), makes the
+// leaf and moves pid into it.
 func (m *v2) Apply(pid int) error {
-	// The one write outside /kobako, and only if needed.
-	if err := m.enableControllers(m.root); err != nil {
-		return err
+	// The writes above the parent, and only where needed: the root's for
+	// /kobako/<id>. Above a user's delegated subtree (delegate.go) kobako
+	// may not write; those cgroups enable what they delegate.
+	for _, dir := range ancestors(path.Dir(m.path)) {
+		// test -w $DIR/cgroup.subtree_control || continue
+		if unix.Access(m.root+dir+"/cgroup.subtree_control", unix.W_OK) != nil {
+			continue
+		}
+		if err := m.enableControllers(m.root + dir); err != nil {
+			return err
+		}
 	}
-	parent := m.root + Parent
+	parent := m.root + path.Dir(m.path)
 	if err := makeLeaf(m.tr, parent, m.dir(), func() error { return m.enableControllers(parent) }); err != nil {
 		return err
 	}
@@ -79,6 +88,15 @@ func (m *v2) enableControllers(dir string) error {
 	return writeFile(m.tr, dir, "cgroup.subtree_control", strings.Join(add, " "))
 }
 
+// ancestors lists the cgroups above p, from the root down: "/kobako/x"
+// gives "/" and "/kobako".
+func ancestors(p string) []string {
+	if p == "/" {
+		return nil
+	}
+	return append(ancestors(path.Dir(p)), path.Dir(p))
+}
+
 func hasField(list, word string) bool {
 	for _, f := range strings.Fields(list) {
 		if f == word {
@@ -108,12 +126,15 @@ func (m *v2) setPids(p *specs.LinuxPids) error {
 	return writeFile(m.tr, m.dir(), "pids.max", pidsValue(*p.Limit))
 }
 
-// Destroy removes the leaf, then /kobako if it is empty.
+// Destroy removes the leaf, then its parent /kobako if it is empty.
 func (m *v2) Destroy() error {
 	if err := rmdir(m.tr, m.dir()); err != nil {
 		return err
 	}
-	removeParent(m.tr, m.root+Parent)
+	// Only a parent kobako made: /kobako, or <delegated>/kobako of a user.
+	if parent := path.Dir(m.path); path.Base(parent) == path.Base(Parent) {
+		removeParent(m.tr, m.root+parent)
+	}
 	return nil
 }
 

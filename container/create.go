@@ -5,6 +5,7 @@ package container
 // yet; run.go and monitor.go start it through the runtime.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,12 +66,25 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 		Upper: filepath.Join(bundle, "upper"),
 		Work:  filepath.Join(bundle, "work"),
 	}
-	for _, dir := range []string{overlay.Upper, overlay.Work, filepath.Join(bundle, "rootfs")} {
+	layer := []string{overlay.Upper, overlay.Work, filepath.Join(bundle, "rootfs")}
+	for _, dir := range layer {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("make container layer: %w", err)
 		}
 	}
-	completeSpec(opts.Spec, bundle, id)
+	if err := completeSpec(opts.Spec, bundle, id); err != nil {
+		return nil, err
+	}
+	// A user namespace: its maps (a range of its own), and its root's layer.
+	unlock, err := s.mapUserNamespace(opts.Spec, id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := s.giveLayerToRoot(opts.Spec, bundle, layer); err != nil {
+		return nil, err
+	}
+	// From here on the range is this container's: others read config.json.
 	if err := fileutil.WriteJSON(filepath.Join(bundle, "config.json"), opts.Spec); err != nil {
 		return nil, err
 	}
@@ -88,14 +102,40 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 }
 
 // completeSpec fills in what only the container's id and bundle decide.
-func completeSpec(spec *specs.Spec, bundle, id string) {
+func completeSpec(spec *specs.Spec, bundle, id string) error {
 	spec.Root = &specs.Root{Path: filepath.Join(bundle, "rootfs")}
-	// Its cgroup sits at the root of each hierarchy, never under ours.
-	spec.Linux.CgroupsPath = cgroups.Parent + "/" + id
+	parent, err := cgroupParent()
+	if err != nil {
+		return err
+	}
+	if parent != "" {
+		spec.Linux.CgroupsPath = parent + "/" + id
+	}
 	if spec.Hostname == "" {
 		spec.Hostname = id[:12]
 	}
 	spec.Process.Env = runtime.FillEnv(spec.Process.Env, spec.Hostname, spec.Process.Terminal)
+	return nil
+}
+
+// cgroupParent is where the container's cgroup goes. Root's sit at the
+// root of each hierarchy, never under ours: /kobako. A user's go into the
+// subtree delegated to it on cgroup v2 (<delegated>/kobako), and where
+// there is none — always on v1 — it has no cgroup at all: it stays in the
+// caller's, with no limits (the flags refuse them, run_userns.go).
+func cgroupParent() (string, error) {
+	if os.Geteuid() == 0 {
+		return cgroups.Parent, nil
+	}
+	layout, err := cgroups.Detect()
+	if err != nil {
+		return "", err
+	}
+	parent, err := cgroups.DelegatedParent(layout)
+	if errors.Is(err, cgroups.ErrNotDelegated) {
+		return "", nil
+	}
+	return parent, err
 }
 
 // Spec reads the container's config.json.

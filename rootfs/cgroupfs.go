@@ -11,8 +11,22 @@ package rootfs
 //	v1: mount -t tmpfs tmpfs $ROOTFS/sys/fs/cgroup
 //	    mount -t cgroup -o ro,…,memory cgroup $ROOTFS/sys/fs/cgroup/memory   (each hierarchy)
 //	    mount -o remount,ro $ROOTFS/sys/fs/cgroup
+//
+// In a user namespace the root of the namespace may mount a hierarchy only
+// from a cgroup namespace that its user namespace owns, as the default
+// spec's is. A spec with a user namespace and no cgroup namespace gets
+// EPERM; there the container's own cgroup directory is bound in,
+// read-only, which shows the same files:
+//
+//	mount --bind /sys/fs/cgroup/memory/kobako/$ID $ROOTFS/sys/fs/cgroup/memory
+//	mount -o remount,bind,ro $ROOTFS/sys/fs/cgroup/memory
+//
+// A container with no cgroup of its own (a user's, without delegation)
+// gets an empty read-only tmpfs: a cgroup mount would show the cgroup of
+// whoever started it — on a v1 host, the whole host's tree.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -27,14 +41,20 @@ import (
 // Cgroupfs describes the host's cgroup file systems, as the init must
 // mount them: the runtime detects them, the init has no way to ask.
 type Cgroupfs struct {
-	V2 bool              `json:"v2,omitempty"`
-	V1 []CgroupHierarchy `json:"v1,omitempty"`
+	V2   bool              `json:"v2,omitempty"`
+	Host string            `json:"host,omitempty"` // v2: the host's mount point
+	V1   []CgroupHierarchy `json:"v1,omitempty"`
+	// Path is the container's own cgroup in each hierarchy (/kobako/<id>),
+	// what a user namespace may have to bind; "" for none, and nothing shown.
+	Path string `json:"path,omitempty"`
 }
 
 // CgroupHierarchy is one v1 hierarchy: its directory name under
-// /sys/fs/cgroup ("cpu,cpuacct") and its controllers ("cpu,cpuacct").
+// /sys/fs/cgroup ("cpu,cpuacct"), its mount point on the host and its
+// controllers ("cpu,cpuacct").
 type CgroupHierarchy struct {
 	Dir         string `json:"dir"`
+	Host        string `json:"host,omitempty"`
 	Controllers string `json:"controllers"`
 }
 
@@ -43,8 +63,16 @@ func mountCgroupfs(root *os.File, m specs.Mount, cg *Cgroupfs, tr *trace.Tracer)
 		return fmt.Errorf("mount %s: the runtime found no cgroup file system to mount", m.Destination)
 	}
 	opts := parseMountOptions(m.Options)
+	if cg.Path == "" {
+		// mount -t tmpfs -o ro,mode=755 tmpfs $ROOTFS/sys/fs/cgroup — nothing of its own to show
+		return mountCgroupAt(root, m.Destination, "tmpfs", "mode=755", opts.flags, tr)
+	}
 	if cg.V2 {
-		return mountCgroupAt(root, m.Destination, "cgroup2", "", opts.flags, tr)
+		err := mountCgroupAt(root, m.Destination, "cgroup2", "", opts.flags, tr)
+		if errors.Is(err, unix.EPERM) {
+			return bindOwnCgroup(root, m.Destination, cg.Host, cg.Path, opts.flags, tr)
+		}
+		return err
 	}
 	// A tmpfs to hold the hierarchies, writable until they are in place.
 	if err := mountCgroupAt(root, m.Destination, "tmpfs", "mode=755", opts.flags&^unix.MS_RDONLY, tr); err != nil {
@@ -52,7 +80,12 @@ func mountCgroupfs(root *os.File, m specs.Mount, cg *Cgroupfs, tr *trace.Tracer)
 	}
 	for _, h := range cg.V1 {
 		dest := path.Join(m.Destination, h.Dir)
-		if err := mountCgroupAt(root, dest, "cgroup", h.Controllers, opts.flags, tr); err != nil {
+		err := mountCgroupAt(root, dest, "cgroup", h.Controllers, opts.flags, tr)
+		if errors.Is(err, unix.EPERM) {
+			// A user namespace (see the top).
+			err = bindOwnCgroup(root, dest, h.Host, cg.Path, opts.flags, tr)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -82,4 +115,59 @@ func mountCgroupAt(root *os.File, dest, fstype, data string, flags uintptr, tr *
 	}
 	shell := fmt.Sprintf("mount -t %s -o %s %s $ROOTFS%s", fstype, data, fstype, dest)
 	return mount(tr, "mount "+dest, shell, fstype, procSelfFd(target), dest, fstype, flags, data)
+}
+
+// bindOwnCgroup binds the container's own cgroup directory of the host's
+// hierarchy at host onto dest, read-only like the mount it stands for.
+func bindOwnCgroup(root *os.File, dest, host, own string, flags uintptr, tr *trace.Tracer) error {
+	source := path.Join(host, own)
+	target, err := pathrs.MkdirAllHandle(root, dest, 0o755)
+	if err != nil {
+		return fmt.Errorf("make mount point %s: %w", dest, err)
+	}
+	defer target.Close()
+	if err := checkInside(root, target, dest); err != nil {
+		return err
+	}
+	// mount --bind /sys/fs/cgroup/memory/kobako/$ID $ROOTFS/sys/fs/cgroup/memory
+	if err := mount(tr, "bind "+dest, "mount --bind "+source+" $ROOTFS"+dest, source, procSelfFd(target), dest, "", unix.MS_BIND, ""); err != nil {
+		return err
+	}
+	if flags&unix.MS_RDONLY == 0 {
+		return nil
+	}
+	bound, err := reopenCgroupBind(root, dest)
+	if err != nil {
+		return err
+	}
+	defer bound.Close()
+	// The host's flags of the mount are locked in a user namespace: repeat them.
+	keep, names, err := flagsToKeep(bound)
+	if err != nil {
+		return err
+	}
+	// mount -o remount,bind,ro $ROOTFS/sys/fs/cgroup/memory
+	return mount(tr, "make "+dest+" read-only", "mount -o remount,bind,ro"+names+" $ROOTFS"+dest,
+		"", procSelfFd(bound), dest, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|keep, "")
+}
+
+// reopenCgroupBind resolves dest again, to reach the bind just made on it
+// (the old handle names the directory under it), and checks that it is a
+// cgroup file system's directory: the bind, not something put at dest.
+func reopenCgroupBind(root *os.File, dest string) (*os.File, error) {
+	bound, err := pathrs.OpenatInRoot(root, dest)
+	if err != nil {
+		return nil, fmt.Errorf("reopen %s after the bind: %w", dest, err)
+	}
+	var st unix.Statfs_t
+	// stat -f -c %T $ROOTFS/sys/fs/cgroup/memory   — cgroupfs (or cgroup2fs)
+	err = unix.Fstatfs(int(bound.Fd()), &st)
+	if err == nil && st.Type != unix.CGROUP_SUPER_MAGIC && st.Type != unix.CGROUP2_SUPER_MAGIC {
+		err = fmt.Errorf("it is not on a cgroup file system (magic %#x)", st.Type)
+	}
+	if err != nil {
+		bound.Close()
+		return nil, fmt.Errorf("reopen %s after the bind: %w", dest, err)
+	}
+	return bound, nil
 }

@@ -11,9 +11,21 @@ package rootfs
 //	ln -s /proc/self/fd $ROOTFS/dev/fd
 //	mkdir -p $ROOTFS/dev/sub && mknod -m 660 $ROOTFS/dev/sub/sda b 8 0 && chown 0:6 $ROOTFS/dev/sub/sda
 //
+// In a user namespace mknod(2) of a device is refused (EPERM: it needs
+// CAP_MKNOD of the host's namespace), and a node made there would not open
+// anyway (its tmpfs belongs to the namespace: "nodev"). There the article's
+// way is the only one, and runc's and podman's rootless way too: the
+// host's node is bound in.
+//
+//	touch $ROOTFS/dev/null && mount --bind /dev/null $ROOTFS/dev/null
+//
+// The container's root cannot chmod or chown it: its owner, the host's
+// root, is unmapped there, and the node keeps the host's mode and owner.
+//
 // See mknod(2), and the runtime spec's "Devices" (config-linux.md).
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -122,6 +134,10 @@ func makeDevice(root *os.File, d specs.LinuxDevice, tr *trace.Tracer) error {
 		tr.Step("make "+p, fmt.Sprintf("mknod -m %o $ROOTFS%s %s %d %d", perm, p, d.Type, d.Major, d.Minor),
 			fmt.Sprintf("unix.Mknodat(dir, %q, %s|0o%o, unix.Mkdev(%d, %d))", name, typ.goName, perm, d.Major, d.Minor), err)
 	}
+	if errors.Is(err, unix.EPERM) {
+		// A user namespace: bind the host's node instead (see the top).
+		return bindDevice(dirfd, name, p, d, typ.mode, tr)
+	}
 	if err != nil {
 		return fmt.Errorf("mknod %s: %w", p, err)
 	}
@@ -130,6 +146,59 @@ func makeDevice(root *os.File, d specs.LinuxDevice, tr *trace.Tracer) error {
 		return fmt.Errorf("chmod %s: %w", p, err)
 	}
 	return chownDevice(dirfd, name, p, d, tr)
+}
+
+// bindDevice binds the host's node of d onto an empty file made at name in
+// dirfd, the container's directory resolved inside the root. The host's
+// node is found by its numbers, not trusted by its name: d.Path on the host
+// (/dev/null) if that is the same device, else udev's /dev/char/1:3 or
+// /dev/block/8:0 link, else any node of /dev (--device /dev/zero:/dev/mynull
+// on a host without udev); fstat must confirm it.
+func bindDevice(dirfd int, name, p string, d specs.LinuxDevice, mode uint32, tr *trace.Tracer) error {
+	source, err := openHostDevice(d, mode)
+	if err != nil {
+		return err
+	}
+	defer source.Close()
+	// touch $ROOTFS$PATH — never through a symlink, and only a new file
+	fd, err := unix.Openat(dirfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("make mount point %s: %w", p, err)
+	}
+	target := os.NewFile(uintptr(fd), p)
+	defer target.Close()
+	// mount --bind /dev/null $ROOTFS/dev/null — from the handle that was checked
+	return mount(tr, "bind the host's "+source.Name(), "mount --bind "+source.Name()+" $ROOTFS"+p,
+		procSelfFd(source), procSelfFd(target), p, "", unix.MS_BIND, "")
+}
+
+// openHostDevice opens (O_PATH) the host's node of d: the first of its
+// candidate paths that is a device of d's type and numbers.
+func openHostDevice(d specs.LinuxDevice, mode uint32) (*os.File, error) {
+	kind := map[uint32]string{unix.S_IFCHR: "char", unix.S_IFBLK: "block"}[mode]
+	candidates := []string{path.Clean(d.Path), fmt.Sprintf("/dev/%s/%d:%d", kind, d.Major, d.Minor)}
+	// ls /dev — its nodes, after the two likely names
+	if entries, err := os.ReadDir("/dev"); err == nil {
+		for _, e := range entries {
+			if e.Type()&os.ModeDevice != 0 {
+				candidates = append(candidates, "/dev/"+e.Name())
+			}
+		}
+	}
+	for _, c := range candidates {
+		f, err := os.OpenFile(c, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		// stat -c '%F %t:%T' /dev/null
+		if unix.Fstat(int(f.Fd()), &st) == nil && st.Mode&unix.S_IFMT == mode && st.Rdev == unix.Mkdev(uint32(d.Major), uint32(d.Minor)) {
+			return f, nil
+		}
+		f.Close()
+	}
+	return nil, fmt.Errorf("device %s (%s %d:%d): mknod is not allowed in a user namespace, and the host's /dev has no such node to bind",
+		d.Path, d.Type, d.Major, d.Minor)
 }
 
 // devicePerm is the node's permission bits: the config's, or 666.

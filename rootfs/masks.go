@@ -121,10 +121,14 @@ func maskPath(root, null *os.File, p string, tr *trace.Tracer) error {
 //
 // Not the host's /dev/null: bound into the container, the host's node
 // would be chmod-able by the container's root (CAP_FOWNER) for the whole
-// host. The container's is the config's to decide, though — a device in
-// the config (run --device /dev/zero:/dev/null), or a bundle with no tmpfs
-// on /dev whose image has /dev/null -> /proc/sys/kernel/core_pattern, as
-// in CVE-2025-31133. Hence the check, on the handle that is mounted.
+// host. In a user namespace it is the host's node, bound in by makeDev
+// (mknod is refused there), and that is safe: the container's root has no
+// CAP_FOWNER over a node of the host's root, who is unmapped there; the
+// check below passes it, for it is char 1:3. The container's /dev/null is
+// the config's to decide, though — a device in the config (run --device
+// /dev/zero:/dev/null), or a bundle with no tmpfs on /dev whose image has
+// /dev/null -> /proc/sys/kernel/core_pattern, as in CVE-2025-31133. Hence
+// the check, on the handle that is mounted.
 func openDevNull(root *os.File, tr *trace.Tracer) (*os.File, error) {
 	// The O_PATH handle of $ROOTFS/dev/null, symlinks resolved inside the root.
 	null, err := pathrs.OpenatInRoot(root, "/dev/null")

@@ -8,10 +8,25 @@ package rootfs
 // Every write lands in the upper dir; the image never changes, so any
 // number of containers share it. kobako mounts it inside the container's
 // mount namespace, so it disappears with the container by itself.
+//
+// In a user namespace the image's files belong to the host's root, who is
+// nobody there. Then the runtime hands over each lower layer as an
+// idmapped mount (runtime/userns.go), whose owners read as the container's
+// own, and the overlay is stacked on those instead:
+//
+//	mount --bind -o ro,X-mount.idmap=/proc/$PID/ns/user L merged
+//	mount -t overlay overlay -o lowerdir=<that mount>,upperdir=U,workdir=W merged
+//
+// (overlayfs takes idmapped layers since Linux 5.19.) The upper dir needs
+// no such help: it belongs to the container's root on the host already.
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
 )
@@ -21,23 +36,66 @@ type Overlay struct {
 	Lower []string `json:"lower"` // read-only layers, top first (overlayfs order)
 	Upper string   `json:"upper"` // the container's writable layer
 	Work  string   `json:"work"`  // overlayfs scratch space, same file system as Upper
+	// IDMapped are detached idmapped mounts of Lower, one each, in a user
+	// namespace: the overlay is stacked on them instead (see above).
+	IDMapped []*os.File `json:"-"`
 }
 
 // Options is the data string of the overlay mount.
 func (o *Overlay) Options() (string, error) {
-	for _, p := range append([]string{o.Upper, o.Work}, o.Lower...) {
+	return o.options(o.Lower)
+}
+
+func (o *Overlay) options(lower []string) (string, error) {
+	for _, p := range append([]string{o.Upper, o.Work}, lower...) {
 		if strings.ContainsAny(p, ",:") {
 			return "", fmt.Errorf("overlay layer path %q holds a ',' or ':', which the overlay options cannot carry", p)
 		}
 	}
-	return fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(o.Lower, ":"), o.Upper, o.Work), nil
+	return fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), o.Upper, o.Work), nil
 }
 
 func (o *Overlay) mount(target string, tr *trace.Tracer) error {
-	data, err := o.Options()
+	lower, err := o.attachIDMapped(target, tr)
+	if err != nil {
+		return err
+	}
+	data, err := o.options(lower)
 	if err != nil {
 		return err
 	}
 	// mount -t overlay overlay -o lowerdir=…,upperdir=…,workdir=… $ROOTFS
-	return mount(tr, "mount the overlay root", "mount -t overlay overlay -o "+data+" "+target, "overlay", target, target, "overlay", 0, data)
+	err = mount(tr, "mount the overlay root", "mount -t overlay overlay -o "+data+" "+target, "overlay", target, target, "overlay", 0, data)
+	if errors.Is(err, unix.EINVAL) && len(o.IDMapped) > 0 {
+		return fmt.Errorf("%w (overlayfs takes idmapped layers since Linux 5.19)", err)
+	}
+	return err
+}
+
+// attachIDMapped attaches the idmapped layers on the target, where the
+// overlay goes next, and returns the lower dirs to name: each one's
+// /proc/self/fd path. overlayfs takes a layer only from a mount of the
+// mounting process's own namespace, which a detached mount is not; and by
+// its descriptor, no path to the image is looked up — a path the
+// container's root, with no power over the host root's directories, might
+// not be allowed to walk.
+func (o *Overlay) attachIDMapped(target string, tr *trace.Tracer) ([]string, error) {
+	if len(o.IDMapped) == 0 {
+		return o.Lower, nil
+	}
+	if len(o.IDMapped) != len(o.Lower) {
+		return nil, fmt.Errorf("%d idmapped layers for %d lower dirs", len(o.IDMapped), len(o.Lower))
+	}
+	lower := make([]string, len(o.IDMapped))
+	for i, m := range o.IDMapped {
+		// mount --move (of the detached, idmapped bind) $LOWER $ROOTFS
+		err := unix.MoveMount(int(m.Fd()), "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH)
+		tr.Step("attach the idmapped image", "mount --bind -o ro,X-mount.idmap=/proc/$PID/ns/user "+o.Lower[i]+" "+target,
+			fmt.Sprintf("unix.MoveMount(idmapped, \"\", AT_FDCWD, %q, MOVE_MOUNT_F_EMPTY_PATH)", target), err)
+		if err != nil {
+			return nil, fmt.Errorf("attach the idmapped %s on %s: %w", o.Lower[i], target, err)
+		}
+		lower[i] = procSelfFd(m)
+	}
+	return lower, nil
 }

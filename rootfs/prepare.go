@@ -11,6 +11,13 @@ package rootfs
 //
 // and, last, what the article leaves out: the masked and read-only paths
 // of /proc and /sys (masks.go).
+//
+// All of it works in a user namespace too (`unshare -muinpfr`): the new
+// namespaces belong to it, so its root may mount proc, sysfs, devpts,
+// mqueue, tmpfs and overlay. Three steps differ there, each where it
+// happens: the image is stacked from idmapped layers (overlay.go), device
+// nodes are bound from the host instead of made (dev.go), and cgroup v1
+// hierarchies are bound instead of mounted (cgroupfs.go).
 
 import (
 	"fmt"

@@ -250,8 +250,9 @@ func symlink(p place, hdr *tar.Header) error {
 	}
 	// chown -h UID:GID NAME: the link itself, never what it points at.
 	// There is no chmod: Linux symlinks are always 0777.
-	if err := unix.Fchownat(p.dir, p.base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("chown -h %d:%d %s: %w", hdr.Uid, hdr.Gid, p.name, err)
+	uid, gid := ownerOf(hdr)
+	if err := unix.Fchownat(p.dir, p.base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("chown -h %d:%d %s: %w", uid, gid, p.name, err)
 	}
 	return setTimes(p, metaOf(hdr))
 }

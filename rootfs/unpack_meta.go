@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,7 +38,8 @@ type meta struct {
 const paxXattr = "SCHILY.xattr."
 
 func metaOf(hdr *tar.Header) meta {
-	m := meta{mode: uint32(hdr.Mode) & 0o7777, uid: hdr.Uid, gid: hdr.Gid, atime: hdr.AccessTime, mtime: hdr.ModTime}
+	uid, gid := ownerOf(hdr)
+	m := meta{mode: uint32(hdr.Mode) & 0o7777, uid: uid, gid: gid, atime: hdr.AccessTime, mtime: hdr.ModTime}
 	if m.atime.IsZero() {
 		m.atime = m.mtime
 	}
@@ -50,6 +52,18 @@ func metaOf(hdr *tar.Header) meta {
 		}
 	}
 	return m
+}
+
+// ownerOf is the owner an entry's inode gets: the entry's, when root
+// unpacks. A user cannot give files away (chown(2) needs CAP_CHOWN), so,
+// like tar(1) run by a user (--no-same-owner), its files stay its own:
+// -1, which chown leaves as it is. A rootless container's map makes that
+// user root inside, so the image's files are root's there all the same.
+func ownerOf(hdr *tar.Header) (uid, gid int) {
+	if os.Geteuid() != 0 {
+		return -1, -1
+	}
+	return hdr.Uid, hdr.Gid
 }
 
 // setAttrs gives an open inode its owner, mode and extended attributes
@@ -66,9 +80,10 @@ func setAttrs(fd int, name string, m meta) error {
 	for key, value := range m.xattrs {
 		// setfattr -n KEY -v VALUE NAME. A filesystem without (this kind of)
 		// extended attributes drops them, as tar --xattrs does; on Linux
-		// ENOTSUP and EOPNOTSUPP are the same errno.
+		// ENOTSUP and EOPNOTSUPP are the same errno. So does a user, who
+		// may not set security.* and trusted.* ones (EPERM).
 		err := unix.Fsetxattr(fd, key, []byte(value), 0)
-		if err != nil && !errors.Is(err, unix.ENOTSUP) {
+		if err != nil && !errors.Is(err, unix.ENOTSUP) && !(errors.Is(err, unix.EPERM) && os.Geteuid() != 0) {
 			return fmt.Errorf("setfattr -n %s %s: %w", key, name, err)
 		}
 	}

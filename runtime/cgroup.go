@@ -61,14 +61,19 @@ func (r *Runtime) managerOf(st *State) (cgroups.Manager, error) {
 }
 
 // cgroupfsFor tells the init how to mount /sys/fs/cgroup: what this host
-// has, v2's one tree or v1's hierarchies.
-func cgroupfsFor(l *cgroups.Layout) *rootfs.Cgroupfs {
-	if l.Mode == cgroups.V2 {
-		return &rootfs.Cgroupfs{V2: true}
+// has, v2's one tree or v1's hierarchies, and the container's own cgroup
+// there ("" for none: it sees none).
+func cgroupfsFor(l *cgroups.Layout, linux *specs.Linux) *rootfs.Cgroupfs {
+	var cgroupPath string
+	if linux != nil {
+		cgroupPath = linux.CgroupsPath
 	}
-	var cg rootfs.Cgroupfs
+	if l.Mode == cgroups.V2 {
+		return &rootfs.Cgroupfs{V2: true, Host: l.V2, Path: cgroupPath}
+	}
+	cg := rootfs.Cgroupfs{Path: cgroupPath}
 	for mnt, controllers := range l.Hierarchies() {
-		cg.V1 = append(cg.V1, rootfs.CgroupHierarchy{Dir: filepath.Base(mnt), Controllers: controllers})
+		cg.V1 = append(cg.V1, rootfs.CgroupHierarchy{Dir: filepath.Base(mnt), Host: mnt, Controllers: controllers})
 	}
 	return &cg
 }

@@ -5,10 +5,11 @@ package runtime
 //	unshare -muinpf /bin/sh -c "mount …; hostname …; exec capsh --chroot …"
 //
 // It re-executes this binary as the container's init inside new
-// namespaces (the clone flags are unshare's -m -u -i -n -p, and the init is
-// the fork that -f asks for), hands it its configuration, lets it build the
-// container and stops it right before the user's command: the init waits
-// on the exec fifo until `kobako start`.
+// namespaces (the clone flags are unshare's -m -u -i -n -p, and -U when the
+// spec has a user namespace; the init is the fork that -f asks for), hands
+// it its configuration, does the parent's part — uid and gid maps (-r),
+// cgroup — lets it build the container and stops it right before the
+// user's command: the init waits on the exec fifo until `kobako start`.
 
 import (
 	"encoding/json"
@@ -89,21 +90,27 @@ func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// In a user namespace the init opens it as the container's root.
+	if err := chownToNamespaceRoot(fifo.Name(), opts.Spec.Linux); err != nil {
+		return nil, err
+	}
 	layout, err := cgroups.Detect()
 	if err != nil {
 		return nil, err
 	}
-	proc, sync, err := r.startInit(opts, fifo, cgroupfsFor(layout), &u)
+	proc, sync, err := r.startInit(opts, fifo, cgroupfsFor(layout, opts.Spec.Linux), &u)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(sync)
 	// The parent's part: the child waits for "continue", so none of it
-	// races with the child's own steps. cgexec -g cpu,memory:kobako/$ID
-	if err := r.joinCgroup(opts.Spec, layout, proc, &u); err != nil {
+	// races with the child's own steps.
+	idmapped, err := r.parentSteps(opts, layout, proc, &u)
+	if err != nil {
 		return nil, err
 	}
-	if err := sendMessage(sync, message{Type: msgContinue}); err != nil {
+	defer closeAll(idmapped)
+	if err := sendMessage(sync, message{Type: msgContinue}, descriptors(idmapped)...); err != nil {
 		return nil, err
 	}
 	if err := proc.awaitReady(sync, false); err != nil {
@@ -114,6 +121,35 @@ func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
 	}
 	u.Release()
 	return proc, nil
+}
+
+// parentSteps is what the parent does for the init before "continue": the
+// uid and gid maps, the cgroup, and the image's idmapped layers, which it
+// returns for the init to mount.
+func (r *Runtime) parentSteps(opts CreateOptions, layout *cgroups.Layout, proc *Process, u *undo.Stack) ([]*os.File, error) {
+	// echo '0 100000 65536' > /proc/$PID/uid_map (and gid_map): unshare's -r
+	if err := writeIDMaps(opts.Spec.Linux, proc.Pid, r.Tracer); err != nil {
+		return nil, err
+	}
+	// cgexec -g cpu,memory:kobako/$ID
+	if err := r.joinCgroup(opts.Spec, layout, proc, u); err != nil {
+		return nil, err
+	}
+	if opts.Overlay == nil {
+		return nil, nil
+	}
+	// mount --bind -o X-mount.idmap=/proc/$PID/ns/user $IMAGE … — after the
+	// maps, which the idmapping copies from the init's namespace.
+	return idmappedLowers(opts.Spec.Linux, opts.Overlay.Lower, proc.Pid, r.Tracer)
+}
+
+// descriptors are the numbers of files, to pass over the sync socket.
+func descriptors(files []*os.File) []int {
+	fds := make([]int, len(files))
+	for i, f := range files {
+		fds[i] = int(f.Fd())
+	}
+	return fds
 }
 
 // makeStateDir makes <root>/<id>, 0700. Creating it is the atomic claim of
@@ -164,9 +200,20 @@ func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, cgroupfs *rootfs.
 	}
 	defer self.Close()
 	cfg := initConfig{ID: opts.ID, Spec: opts.Spec, Overlay: opts.Overlay, Cgroupfs: cgroupfs, Trace: r.Tracer.Enabled()}
-	r.Tracer.Step("new namespaces", "unshare -muinpf", fmt.Sprintf("exec.Cmd{Path: \"/proc/self/fd/%d\", Args: [kobako init], Cloneflags: %s}", fdSelf, flagNames(flags)), nil)
+	// Capabilities that outlive the init's execve in a new user namespace,
+	// where its uid is not mapped yet (see userns.go).
+	var ambient []uintptr
+	shell := "unshare -muinpf"
+	if flags&unix.CLONE_NEWUSER != 0 {
+		if ambient, err = ambientCapabilities(); err != nil {
+			return nil, -1, err
+		}
+		shell = "unshare -Umuinpf"
+	}
+	r.Tracer.Step("new namespaces", shell, fmt.Sprintf("exec.Cmd{Path: \"/proc/self/fd/%d\", Args: [kobako init], Cloneflags: %s}", fdSelf, flagNames(flags)), nil)
 	proc, sync, err := r.spawnInit(cfg, self, fifo, func(cmd *exec.Cmd) {
 		cmd.SysProcAttr.Cloneflags = flags
+		cmd.SysProcAttr.AmbientCaps = ambient
 		if !opts.Spec.Process.Terminal {
 			setStdio(cmd, opts.Stdio)
 		}

@@ -199,14 +199,18 @@ func setUser(u specs.User, tr *trace.Tracer) error {
 	if len(groups) > 0 {
 		groupsShell = "setpriv --groups=" + strings.Join(groupList, ",")
 	}
-	// setpriv --groups=… (or --clear-groups)
-	err := unix.Setgroups(groups)
-	tr.Step("set supplementary groups", groupsShell, fmt.Sprintf("unix.Setgroups(%v)", groups), err)
-	if err != nil {
-		return fmt.Errorf("setgroups %v: %w", groups, err)
+	// setpriv --groups=… (or --clear-groups). A user namespace whose gid
+	// map a user wrote for itself refuses setgroups(2) for good (userns.go):
+	// with no groups asked for, it keeps the user's host groups, unmapped.
+	if len(groups) > 0 || setgroupsAllowed() {
+		err := unix.Setgroups(groups)
+		tr.Step("set supplementary groups", groupsShell, fmt.Sprintf("unix.Setgroups(%v)", groups), err)
+		if err != nil {
+			return fmt.Errorf("setgroups %v: %w", groups, err)
+		}
 	}
 	// setpriv --regid=$GID
-	err = unix.Setresgid(int(u.GID), int(u.GID), int(u.GID))
+	err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID))
 	tr.Step("set group id", fmt.Sprintf("setpriv --regid=%d", u.GID), fmt.Sprintf("unix.Setresgid(%d, %d, %d)", u.GID, u.GID, u.GID), err)
 	if err != nil {
 		return fmt.Errorf("setgid %d: %w", u.GID, err)

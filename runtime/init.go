@@ -56,15 +56,18 @@ func Init() {
 // runInit reads the config and does what it asks: build a container, or
 // start a process in a running one (kobako exec).
 func runInit(sync int) error {
-	// Until its execve this process holds kobako's descriptors and memory:
-	// not dumpable means not ptraceable, and its /proc/<pid> files are
-	// root's only (CVE-2016-9962). execve of the command undoes it.
-	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl PR_SET_DUMPABLE: %w", err)
-	}
 	cfg, err := readConfig(childFile(fdConfig, "config"))
 	if err != nil {
 		return err
+	}
+	// In a user namespace, only once the maps are written (initContainer):
+	// a parent that is not root must open /proc/<pid>/uid_map, which a
+	// non-dumpable process keeps root's. No process of the container exists
+	// before that, nothing can trace the init meanwhile but its own user.
+	if !hasNamespace(cfg.Spec.Linux, specs.UserNamespace) {
+		if err := makeUndumpable(); err != nil {
+			return err
+		}
 	}
 	tr := initTracer(cfg)
 	if err := joinSessionKeyring(cfg.ID, tr); err != nil {
@@ -78,9 +81,24 @@ func runInit(sync int) error {
 
 func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 	spec := cfg.Spec
-	// Wait for the parent: it may still be putting us into our cgroup.
-	if m, _, err := recvMessage(sync); err != nil || m.Type != msgContinue {
+	// Wait for the parent: it may still be writing our uid and gid maps,
+	// putting us into our cgroup. With a user namespace, as root, it sends
+	// the image's idmapped layers along.
+	m, idmapped, err := recvMessage(sync)
+	if err != nil || m.Type != msgContinue {
 		return fmt.Errorf("waiting for the parent: %v %q", err, m.Type)
+	}
+	if cfg.Overlay != nil {
+		cfg.Overlay.IDMapped = inheritedFiles(idmapped, "idmapped layer")
+	}
+	// setpriv --reuid=0 --regid=0: root of our user namespace, now mapped.
+	if err := becomeNamespaceRoot(spec.Linux, tr); err != nil {
+		return err
+	}
+	if hasNamespace(spec.Linux, specs.UserNamespace) {
+		if err := makeUndumpable(); err != nil {
+			return err
+		}
 	}
 	// unshare -C: now that we sit in our cgroup, it becomes our "/".
 	if err := enterCgroupNamespace(spec.Linux, tr); err != nil {
@@ -158,6 +176,25 @@ func initProcess(sync int, spec *specs.Spec, tr *trace.Tracer) error {
 	}
 	// exec $CMD — only returns on failure.
 	return execCommand(argv0, spec.Process, seccompOf(spec.Linux), tr)
+}
+
+// makeUndumpable: until its execve this process holds kobako's descriptors
+// and memory; not dumpable means not ptraceable, and its /proc/<pid> files
+// are root's only (CVE-2016-9962). execve of the command undoes it.
+func makeUndumpable() error {
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl PR_SET_DUMPABLE: %w", err)
+	}
+	return nil
+}
+
+// inheritedFiles wraps descriptors received on the sync socket.
+func inheritedFiles(fds []int, name string) []*os.File {
+	var files []*os.File
+	for _, fd := range fds {
+		files = append(files, os.NewFile(uintptr(fd), name))
+	}
+	return files
 }
 
 // initTracer narrates the child's steps on the caller's stderr (fd 6).

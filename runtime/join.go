@@ -72,6 +72,10 @@ func (r *Runtime) Exec(id string, opts ExecOptions) (*Process, error) {
 	if st.Status != specs.StateRunning {
 		return nil, fmt.Errorf("container %s is not running (%s): start it first", id, st.Status)
 	}
+	// A user namespace cannot be joined from Go (userns.go says why).
+	if err := checkJoinable(id, st.Pid); err != nil {
+		return nil, err
+	}
 	nsFiles, err := openNamespaces(st)
 	if err != nil {
 		return nil, err

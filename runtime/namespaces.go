@@ -1,9 +1,11 @@
 package runtime
 
-// Namespaces: the -m -u -i -n -p of `unshare -muinpf`, as clone flags.
-// See namespaces(7). The cgroup namespace is the exception: the init
-// unshares it itself, after the parent has moved it into its cgroup, so that
-// the container sees its own cgroup as "/" (cgroup_namespaces(7)).
+// Namespaces: the -m -u -i -n -p of `unshare -muinpf`, and the user
+// namespace of its -r (-U with the caller mapped to root, see userns.go),
+// as clone flags. See namespaces(7). The cgroup namespace is the exception:
+// the init unshares it itself, after the parent has moved it into its
+// cgroup, so that the container sees its own cgroup as "/"
+// (cgroup_namespaces(7)).
 
 import (
 	"fmt"
@@ -27,6 +29,10 @@ var cloneFlag = map[specs.LinuxNamespaceType]struct {
 	specs.NetworkNamespace: {unix.CLONE_NEWNET, "-n"},
 	specs.PIDNamespace:     {unix.CLONE_NEWPID, "-p"},
 	specs.CgroupNamespace:  {unix.CLONE_NEWCGROUP, "-C"},
+	// In the same clone as the others, the new user namespace owns them
+	// all: root in it may mount, set the host name … in the container's
+	// namespaces, and nowhere else.
+	specs.UserNamespace: {unix.CLONE_NEWUSER, "-U"},
 }
 
 // cloneFlags returns the flags for every namespace the spec asks to create,
@@ -47,6 +53,11 @@ func cloneFlags(linux *specs.Linux) (uintptr, error) {
 		if ns.Type != specs.CgroupNamespace {
 			flags |= f.flag
 		}
+	}
+	// The parent writes the maps (userns.go): without them, no one in the
+	// namespace would be root.
+	if flags&unix.CLONE_NEWUSER != 0 && (len(linux.UIDMappings) == 0 || len(linux.GIDMappings) == 0) {
+		return 0, fmt.Errorf("the config asks for a user namespace without uidMappings and gidMappings")
 	}
 	return flags, nil
 }
@@ -90,6 +101,7 @@ func flagNames(flags uintptr) string {
 		{unix.CLONE_NEWNS, "CLONE_NEWNS"}, {unix.CLONE_NEWUTS, "CLONE_NEWUTS"},
 		{unix.CLONE_NEWIPC, "CLONE_NEWIPC"}, {unix.CLONE_NEWNET, "CLONE_NEWNET"},
 		{unix.CLONE_NEWPID, "CLONE_NEWPID"}, {unix.CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+		{unix.CLONE_NEWUSER, "CLONE_NEWUSER"},
 	} {
 		if flags&n.flag != 0 {
 			names = append(names, n.name)

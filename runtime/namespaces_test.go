@@ -38,6 +38,8 @@ func TestCloneFlags(t *testing.T) {
 			{Type: specs.CgroupNamespace, Path: "/proc/1/ns/cgroup"},
 		}}, 0, "/proc/1/ns/cgroup"},
 		{"unknown type", ns(specs.MountNamespace, "bogus"), 0, `"bogus"`},
+		{"user namespace with maps", withMaps(ns(specs.UserNamespace, specs.MountNamespace)), unix.CLONE_NEWUSER | unix.CLONE_NEWNS, ""},
+		{"user namespace without maps", ns(specs.UserNamespace, specs.MountNamespace), 0, "uidMappings"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,4 +57,11 @@ func TestCloneFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withMaps gives l a user namespace's maps: root is 100000 on the host.
+func withMaps(l *specs.Linux) *specs.Linux {
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	l.UIDMappings, l.GIDMappings = m, m
+	return l
 }

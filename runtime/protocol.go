@@ -19,9 +19,11 @@ package runtime
 //
 //	parent                               child (init)
 //	  ── config on fd 3 ─────────────────►  reads it
-//	  (joins the cgroup, …)
+//	  (writes uid_map and gid_map,
+//	   joins the cgroup, …)
 //	  ── {"type":"continue"} ────────────►  builds the container:
-//	                                         mounts, hostname, pivot_root
+//	     + idmapped image layers             mounts, hostname, pivot_root
+//	       (user namespace, as root)
 //	  ◄── {"type":"console"} + pty fd ────  (only with a terminal)
 //	  ◄── {"type":"ready"} ───────────────  or {"type":"error",…}
 //	  writes state.json, exits                blocks opening the exec fifo
@@ -93,6 +95,10 @@ const (
 // maxMessage is larger than any message we send; a longer packet is cut.
 const maxMessage = 64 << 10
 
+// maxPassedFiles is the most descriptors one message carries: a console,
+// or the overlay's idmapped lower layers (one per image layer).
+const maxPassedFiles = 16
+
 func sendMessage(sock int, m message, fds ...int) error {
 	data, err := json.Marshal(m)
 	if err != nil {
@@ -117,7 +123,7 @@ var errPeerGone = errors.New("the other end closed the sync socket")
 func recvMessage(sock int) (message, []int, error) {
 	var m message
 	buf := make([]byte, maxMessage)
-	oob := make([]byte, unix.CmsgSpace(4))
+	oob := make([]byte, unix.CmsgSpace(4*maxPassedFiles))
 	n, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		return m, nil, fmt.Errorf("receive on sync socket: %w", err)

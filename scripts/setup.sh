@@ -5,6 +5,8 @@
 #     for by itself (GOTOOLCHAIN=auto). Ubuntu's sudo drops /usr/local/go/bin
 #     from PATH, which is why the Makefile builds as you, not as root.
 #   - busybox-static: the built-in `busybox` image is made from it.
+#   - uidmap: newuidmap and newgidmap, which map a user's /etc/subuid ranges
+#     into its containers (rootless `kobako run --userns`; the tests use it).
 set -euo pipefail
 AS_ROOT="$(dirname "$0")/as-root"
 
@@ -37,3 +39,9 @@ static_busybox() {
 if ! static_busybox; then
 	apt_install busybox-static
 fi
+
+# newuidmap and newgidmap for a user's containers.
+if ! command -v newuidmap >/dev/null 2>&1; then
+	apt_install uidmap
+fi
+

@@ -43,7 +43,7 @@ Examples:
 }
 
 func attachToContainer(cmd *cli.Command) (container.Exit, error) {
-	if err := requireRoot(); err != nil {
+	if err := requireRootOrOwnStore(cmd); err != nil {
 		return container.Exit{}, err
 	}
 	if cmd.Args().Len() != 1 {

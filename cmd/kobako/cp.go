@@ -37,7 +37,7 @@ Examples:
    sudo kobako cp ./site web:/var/www
    sudo kobako cp web:/var/log/. ./logs`,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if err := requireRoot(); err != nil {
+			if err := requireRootOrOwnStore(cmd); err != nil {
 				return err
 			}
 			return copyFiles(cmd)

@@ -48,7 +48,7 @@ Examples:
 }
 
 func execInContainer(cmd *cli.Command) (container.Exit, error) {
-	if err := requireRoot(); err != nil {
+	if err := requireRootOrOwnStore(cmd); err != nil {
 		return container.Exit{}, err
 	}
 	// From here on, this process must not be the host's binary: it forks

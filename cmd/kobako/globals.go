@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/user"
+	"path/filepath"
 
 	"github.com/urfave/cli/v3"
 
@@ -12,22 +14,54 @@ import (
 // version is set at build time by the Makefile (-ldflags -X main.version=…).
 var version = "dev"
 
-// Where kobako keeps things, with the meanings runc and docker give them.
+// Where root's kobako keeps things, with the meanings runc and docker give
+// them.
 const (
 	defaultRoot     = "/run/kobako"     // runc's --root: runtime state, gone at reboot
 	defaultDataRoot = "/var/lib/kobako" // docker's --data-root: images and containers
 )
 
+// defaultRoots are root's, or a user's own (a rootless kobako, which may
+// not write root's): $XDG_RUNTIME_DIR/kobako, gone at logout like /run at
+// reboot, and ~/.local/share/kobako ($XDG_DATA_HOME), where podman keeps
+// a user's containers too.
+func defaultRoots() (root, dataRoot string) {
+	if os.Geteuid() == 0 {
+		return defaultRoot, defaultDataRoot
+	}
+	runtimeDir := os.Getenv("XDG_RUNTIME_DIR")
+	if runtimeDir == "" {
+		runtimeDir = fmt.Sprintf("/run/user/%d", os.Geteuid()) // what pam_systemd would set
+	}
+	dataHome := os.Getenv("XDG_DATA_HOME")
+	if dataHome == "" {
+		dataHome = filepath.Join(homeDir(), ".local", "share")
+	}
+	return filepath.Join(runtimeDir, "kobako"), filepath.Join(dataHome, "kobako")
+}
+
+// homeDir is $HOME, or the home /etc/passwd gives the user.
+func homeDir() string {
+	if home, err := os.UserHomeDir(); err == nil {
+		return home
+	}
+	if u, err := user.Current(); err == nil {
+		return u.HomeDir
+	}
+	return "/nonexistent" // like a system user's: fails, naming it, at first use
+}
+
 func globalFlags() []cli.Flag {
+	root, dataRoot := defaultRoots()
 	return []cli.Flag{
 		&cli.StringFlag{
 			Name:  "root",
-			Value: defaultRoot,
+			Value: root,
 			Usage: "directory for runtime state (`DIR`/<id>/state.json), as runc's --root",
 		},
 		&cli.StringFlag{
 			Name:  "data-root",
-			Value: defaultDataRoot,
+			Value: dataRoot,
 			Usage: "directory (`DIR`) for images and containers, as docker's --data-root",
 		},
 		&cli.BoolFlag{
@@ -52,12 +86,20 @@ func globals(cmd *cli.Command) settings {
 	return s
 }
 
-// requireRoot stops a command that needs root with a message that says what
-// to do. kobako creates namespaces, mounts and device nodes, which only root
-// may do until user namespaces arrive.
-func requireRoot() error {
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("this command needs root (namespaces, mounts and device nodes are root's business): run it with sudo")
+// requireRootOrOwnStore lets a command through for root, and for a user
+// who works on its own store: a user's kobako is rootless, its containers
+// live in its own --root and --data-root (defaultRoots) and run in user
+// namespaces (run --userns), and the kernel decides the rest. Root's store
+// is closed to it: that takes sudo.
+func requireRootOrOwnStore(cmd *cli.Command) error {
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	g := globals(cmd)
+	for _, dir := range []string{g.root, g.dataRoot} {
+		if dir == defaultRoot || dir == defaultDataRoot {
+			return fmt.Errorf("%s is root's: run it with sudo, or leave --root and --data-root out to work on your own containers (rootless)", dir)
+		}
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ when the image has no program to read it from.
 Example:
    sudo kobako images`,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			// No requireRoot: reading needs only the right to read the store,
+			// No requireRootOrOwnStore: reading needs only the right to read the store,
 			// and if that is missing, List's error says so.
 			g := globals(cmd)
 			images, err := image.NewStore(g.dataRoot, g.tracer).List()

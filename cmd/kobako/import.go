@@ -55,7 +55,7 @@ Example:
 			},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if err := requireRoot(); err != nil {
+			if err := requireRootOrOwnStore(cmd); err != nil {
 				return err
 			}
 			if cmd.Args().Len() != 1 {

@@ -59,7 +59,7 @@ Examples:
    sudo kobako inspect web
    sudo kobako inspect --format '{{.Pid}} {{.Status}}' web`,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if err := requireRoot(); err != nil {
+			if err := requireRootOrOwnStore(cmd); err != nil {
 				return err
 			}
 			if cmd.Args().Len() == 0 {

@@ -20,7 +20,7 @@ import (
 // eachContainer runs do for every CONTAINER argument (refs), and reports
 // each failure on its own line.
 func eachContainer(cmd *cli.Command, refs []string, usage string, do func(*container.Store, *container.Container) error) error {
-	if err := requireRoot(); err != nil {
+	if err := requireRootOrOwnStore(cmd); err != nil {
 		return err
 	}
 	if len(refs) == 0 {
@@ -146,7 +146,7 @@ Examples:
 }
 
 func startContainer(cmd *cli.Command) (container.Exit, error) {
-	if err := requireRoot(); err != nil {
+	if err := requireRootOrOwnStore(cmd); err != nil {
 		return container.Exit{}, err
 	}
 	if cmd.Args().Len() != 1 {

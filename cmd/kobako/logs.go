@@ -31,7 +31,7 @@ Examples:
 			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "precede each line with the time it was written (RFC 3339)"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if err := requireRoot(); err != nil {
+			if err := requireRootOrOwnStore(cmd); err != nil {
 				return err
 			}
 			if cmd.Args().Len() != 1 {

@@ -25,7 +25,7 @@ and names. Running ones are left alone.
 Example:
    sudo kobako container prune`,
 			Action: func(ctx context.Context, cmd *cli.Command) error {
-				if err := requireRoot(); err != nil {
+				if err := requireRootOrOwnStore(cmd); err != nil {
 					return err
 				}
 				g := globals(cmd)

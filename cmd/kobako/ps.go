@@ -39,7 +39,7 @@ Examples:
 			&cli.StringFlag{Name: "format", Usage: "a Go `TEMPLATE` per container, or json"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if err := requireRoot(); err != nil {
+			if err := requireRootOrOwnStore(cmd); err != nil {
 				return err
 			}
 			rows, err := psRows(cmd)

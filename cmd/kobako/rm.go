@@ -27,7 +27,7 @@ Examples:
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill a running container first"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if err := requireRoot(); err != nil {
+			if err := requireRootOrOwnStore(cmd); err != nil {
 				return err
 			}
 			if cmd.Args().Len() == 0 {

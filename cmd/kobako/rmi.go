@@ -23,7 +23,7 @@ overlay's lower layer) is refused: remove those containers first.
 Example:
    sudo kobako rmi bash`,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if err := requireRoot(); err != nil {
+			if err := requireRootOrOwnStore(cmd); err != nil {
 				return err
 			}
 			if cmd.Args().Len() == 0 {

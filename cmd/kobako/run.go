@@ -45,7 +45,9 @@ Examples:
    sudo kobako run --rm --device /dev/null:/dev/mynull busybox ls -l /dev/mynull
    sudo kobako run --rm busybox chroot / true                          # works
    sudo kobako run --rm --cap-drop SYS_CHROOT busybox chroot / true    # Operation not permitted
-   sudo kobako run --rm --cap-drop ALL --cap-add CHOWN busybox grep Cap /proc/self/status`,
+   sudo kobako run --rm --cap-drop ALL --cap-add CHOWN busybox grep Cap /proc/self/status
+   sudo kobako run --rm --userns busybox cat /proc/self/uid_map          # root is 2147483647+ on the host
+   kobako run --rm --userns busybox id                                   # no sudo: rootless (unshare -r)`,
 		// Flags end at the image: everything after it is the command's.
 		StopOnNthArg: intPtr(1),
 		Flags: append([]cli.Flag{
@@ -57,7 +59,7 @@ Examples:
 			&cli.StringFlag{Name: "hostname", Usage: "host name inside the container (default: the short id, as the article uses uuidgen)"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (made if missing)", Value: "/"},
-		}, append(resourceFlags(), append(processFlags(), securityFlags()...)...)...),
+		}, append(resourceFlags(), append(processFlags(), append(securityFlags(), usernsFlags()...)...)...)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return exitStatus(runContainer(cmd))
 		},
@@ -66,7 +68,10 @@ Examples:
 
 // runContainer returns how the container ended, or kobako's error.
 func runContainer(cmd *cli.Command) (container.Exit, error) {
-	if err := requireRoot(); err != nil {
+	if err := requireRootOrOwnStore(cmd); err != nil {
+		return container.Exit{}, err
+	}
+	if err := requireRootOrUserns(cmd); err != nil {
 		return container.Exit{}, err
 	}
 	if cmd.Args().Len() == 0 {
@@ -146,6 +151,10 @@ func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
 	}
 	// --cap-add, --cap-drop, --privileged, --security-opt: what root may do.
 	if err = applySecurityFlags(cmd, spec); err != nil {
+		return nil, err
+	}
+	// --userns: root in the container is not the host's (unshare -r).
+	if err = applyUsernsFlags(cmd, spec); err != nil {
 		return nil, err
 	}
 	spec.Process.Cwd = cmd.String("workdir")

@@ -27,7 +27,7 @@ Examples:
    sudo kobako run -d --name hog --cpus 0.3 busybox sh -c 'while :; do :; done'
    sudo kobako stats hog`,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if err := requireRoot(); err != nil {
+			if err := requireRootOrOwnStore(cmd); err != nil {
 				return err
 			}
 			g := globals(cmd)
