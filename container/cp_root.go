@@ -1,7 +1,8 @@
 package container
 
-// The container's root for `kobako cp`: the running init's /proc/<pid>/root,
-// or a stopped container's layers mounted detached (see cp.go's header).
+// The container's root for `kobako cp` and `kobako export`: the running
+// init's /proc/<pid>/root, or a stopped container's layers mounted detached
+// (see cp.go's header).
 
 import (
 	"fmt"
@@ -36,7 +37,7 @@ func (s *Store) openRoot(c *Container, write bool) (*os.File, func(), error) {
 		return nil, nil, err
 	}
 	if st, err = s.Status(c); err == nil && st.State != specs.StateStopped {
-		err = fmt.Errorf("container %s started while cp was preparing: try again", c.Name)
+		err = fmt.Errorf("container %s started while kobako was opening its files: try again", c.Name)
 	}
 	var root *os.File
 	if err == nil {
@@ -64,7 +65,7 @@ func (s *Store) openLiveRoot(c *Container, pid int) (*os.File, error) {
 	// alive now, under the same pid, was alive at the open.
 	st, err := s.Status(c)
 	if err == nil && (st.State == specs.StateStopped || st.Pid != pid) {
-		err = fmt.Errorf("container %s stopped while cp was starting: try again", c.Name)
+		err = fmt.Errorf("container %s stopped while kobako was opening its files: try again", c.Name)
 	}
 	if err != nil {
 		root.Close()
@@ -93,12 +94,41 @@ func mountLayers(c *Container, write bool, tr *trace.Tracer) (*os.File, error) {
 		opts = append(opts, p[0]+"="+p[1])
 	}
 	shell := "mount -t overlay overlay -o " + strings.Join(opts, ",") + " (detached: no mount point)"
+	// fsconfig takes values of at most 255 bytes, which three long layer
+	// paths exceed: the layers are passed by handle instead.
+	params, release, err := layersByHandle(params)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	fd, err := detachedMount("overlay", params, attrs)
 	tr.Step("mount the container's layers", shell, "unix.Fsopen, unix.FsconfigSetString, unix.Fsmount", err)
 	if err != nil {
 		return nil, fmt.Errorf("mount the layers of stopped container %s: %w", c.Name, err)
 	}
 	return os.NewFile(uintptr(fd), "overlay of "+c.Name), nil
+}
+
+// layersByHandle opens each layer named in params (lists joined by ':')
+// and names it /proc/self/fd/N instead, which overlayfs resolves to the
+// directory opened. release closes the handles, once the mount is made.
+func layersByHandle(params [][2]string) (byHandle [][2]string, release func(), err error) {
+	var handles []*os.File
+	release = func() { closeAll(handles) }
+	for _, p := range params {
+		var names []string
+		for _, dir := range strings.Split(p[1], ":") {
+			h, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				release()
+				return nil, nil, fmt.Errorf("open layer: %w", err)
+			}
+			handles = append(handles, h)
+			names = append(names, fmt.Sprintf("/proc/self/fd/%d", h.Fd()))
+		}
+		byHandle = append(byHandle, [2]string{p[0], strings.Join(names, ":")})
+	}
+	return byHandle, release, nil
 }
 
 // detachedMount is fsopen + fsconfig + fsmount: a new mount of fstype that
@@ -122,4 +152,10 @@ func detachedMount(fstype string, params [][2]string, attrs int) (int, error) {
 		return -1, fmt.Errorf("fsmount %s: %w", fstype, err)
 	}
 	return fd, nil
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }

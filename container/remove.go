@@ -1,9 +1,10 @@
 package container
 
-// `kobako rm`: the article's clean-up (`cgdelete …; rm -rf $ROOTFS`) for one
-// container: stop it if asked to, delete its runtime state, its layer and
-// its name. Every step tolerates a half-removed container, so a container
-// whose kobako was SIGKILLed mid-way can always be removed.
+// `kobako rm`: the article's clean-up (`cgdelete …; rm -rf $ROOTFS`;
+// `ip link del veth0`) for one container: stop it if asked to, delete its
+// runtime state, its network, its layer and its name. Every step tolerates
+// a half-removed container, so a container whose kobako was SIGKILLed
+// mid-way can always be removed.
 
 import (
 	"errors"
@@ -34,6 +35,11 @@ func (s *Store) Remove(c *Container, force bool) error {
 }
 
 func (s *Store) removeLocked(c *Container, force bool) error {
+	// From another network namespace than its bridge's, rm could not
+	// remove the veth and rules: refuse before anything is undone.
+	if _, err := s.bridgeGone(c); err != nil {
+		return err
+	}
 	st, err := s.rt.State(c.ID)
 	switch {
 	case errors.Is(err, runtime.ErrNotExist):
@@ -46,6 +52,11 @@ func (s *Store) removeLocked(c *Container, force bool) error {
 		if err := s.rt.Delete(c.ID, force); err != nil {
 			return err
 		}
+	}
+	// ip link del vethXXX, its nft rules, its address: the container is
+	// gone, so is its place on the bridge.
+	if err := s.disconnect(c); err != nil {
+		return err
 	}
 	// rm -rf $CONTAINER (its layer, config and logs)
 	err = os.RemoveAll(c.Bundle)

@@ -124,17 +124,31 @@ func (s *Store) exitOf(c *Container, code int) Exit {
 	return exit
 }
 
-// createProcess asks the runtime to create the container. If that fails, a
-// fresh container is removed again: `run` that could not run leaves nothing.
+// createProcess asks the runtime to create the container, with its
+// network around it: the files and the namespace to join before, the
+// bridge after — the init then exists, blocked before exec, and its
+// namespace is /proc/<pid>/ns/net (netns/network.go). If anything fails,
+// a fresh container is removed again: `run` that could not run leaves
+// nothing.
 func (s *Store) createProcess(c *Container, stdio [3]*os.File) (*runtime.Process, error) {
 	spec, err := c.Spec()
 	if err != nil {
 		return nil, err
 	}
-	proc, err := s.rt.Create(runtime.CreateOptions{
-		ID: c.ID, Bundle: c.Bundle, Spec: spec, Overlay: c.Overlay, Stdio: stdio,
+	network, err := s.prepareNetwork(c, spec)
+	if err != nil {
+		return nil, s.removeAfterFailure(c, err)
+	}
+	proc, err := s.createIn(network, runtime.CreateOptions{
+		ID: c.ID, Bundle: c.Bundle, Spec: spec, Overlay: network.overlay, Stdio: stdio,
 	})
 	if err != nil {
+		return nil, s.removeAfterFailure(c, err)
+	}
+	// ip link add … netns $PID: between create and start, as CNI does.
+	if err := s.connect(c, network, proc.Pid); err != nil {
+		proc.Signal(unix.SIGKILL)
+		proc.Wait()
 		return nil, s.removeAfterFailure(c, err)
 	}
 	return proc, nil
@@ -142,8 +156,13 @@ func (s *Store) createProcess(c *Container, stdio [3]*os.File) (*runtime.Process
 
 func (s *Store) removeAfterFailure(c *Container, cause error) error {
 	if !c.Fresh {
-		// It ran before: keep it, drop only the half-made runtime state.
-		if err := s.rt.Delete(c.ID, true); err != nil && !errors.Is(err, runtime.ErrNotExist) {
+		// It ran before: keep it, drop only the half-made runtime state
+		// and network.
+		err := s.rt.Delete(c.ID, true)
+		if errors.Is(err, runtime.ErrNotExist) {
+			err = nil
+		}
+		if err := errors.Join(err, s.disconnect(c)); err != nil {
 			return errors.Join(cause, err)
 		}
 		return cause
@@ -177,10 +196,13 @@ func (s *Store) finish(c *Container, exit Exit) error {
 		return err
 	}
 	defer unlock()
+	// Its address and ports go back to the bridge: a stopped container
+	// holds none, and gets one again when it starts.
+	disconnected := s.disconnect(c)
 	now := time.Now().UTC()
 	c.ExitCode, c.FinishedAt, c.OOMKilled = &exit.Code, &now, exit.OOMKilled
 	if err := s.save(c); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+		return errors.Join(disconnected, err)
 	}
-	return nil
+	return disconnected
 }

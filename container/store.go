@@ -12,6 +12,9 @@
 //	containers/<id>/upper/ work/    the container's own overlay layer
 //	containers/<id>/container.log   output of a detached container (logfile.go)
 //	containers/<id>/attach.sock     its monitor, for `kobako attach`
+//	containers/<id>/hosts, hostname, resolv.conf
+//	                                bound over the image's /etc files (network_files.go)
+//	containers/<id>/mountpoints/    empty /etc files for them to go on: a layer above the image
 //	names/<name> -> <id>            one symlink per name: names are unique
 package container
 
@@ -36,11 +39,13 @@ type Store struct {
 	dataRoot string // --data-root
 	rt       *runtime.Runtime
 	tracer   *trace.Tracer
+	// netStateDir is the bridge's host-wide bookkeeping (NetworkStateDir).
+	netStateDir string
 }
 
 // NewStore returns the store for these two roots.
 func NewStore(root, dataRoot string, tr *trace.Tracer) *Store {
-	return &Store{root: root, dataRoot: dataRoot, rt: &runtime.Runtime{Root: root, Tracer: tr}, tracer: tr}
+	return &Store{root: root, dataRoot: dataRoot, rt: &runtime.Runtime{Root: root, Tracer: tr}, tracer: tr, netStateDir: NetworkStateDir}
 }
 
 // Record is what container.json holds: everything `ps` and `inspect` show
@@ -62,6 +67,8 @@ type Record struct {
 	// StopTimeout is how long stop waits before SIGKILL; nil = 10 s.
 	StopTimeout *int       `json:"stopTimeout,omitempty"`
 	FinishedAt  *time.Time `json:"finishedAt,omitempty"`
+	// Network is how it is connected (network.go); nil before its first start.
+	Network *NetworkState `json:"network,omitempty"`
 }
 
 // Container is a record and where it lives.

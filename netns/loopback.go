@@ -1,8 +1,20 @@
 // Package netns is the article's network chapter: network namespaces,
-// veth pairs and a bridge, done with netlink instead of the ip command.
+// veth pairs and a bridge, done with netlink instead of the ip command,
+// one file per step:
 //
-// For now it holds the one step every container needs: the loopback device
-// of its new, empty network namespace.
+//	loopback.go    ip link set lo up: what every new namespace needs
+//	bridge.go      ip link add name kobako0 type bridge; ip addr add …
+//	veth.go        ip link add … type veth peer name eth0 netns $PID; addr, route
+//	ipam.go        which subnet, which address (no daemon)
+//	state.go       the leases, in a host-wide file under a lock
+//	nat.go         nft add table ip kobako; masquerade (iptables … MASQUERADE)
+//	ports.go       -p: dnat rules (iptables … DNAT)
+//	nftables.go    the nft expressions the rules are made of
+//	network.go     Attach and Detach: the steps in order, and their undoing
+//	hosts.go, resolvconf.go   a container's /etc/hosts and /etc/resolv.conf
+//
+// Whatever the package calls "the host" is the network namespace kobako
+// runs in.
 package netns
 
 import (

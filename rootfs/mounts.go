@@ -33,8 +33,9 @@ func mountInRoot(root *os.File, m specs.Mount, tr *trace.Tracer) error {
 	opts := parseMountOptions(m.Options)
 	bind := opts.flags&unix.MS_BIND != 0 || m.Type == "bind"
 	// proc and sysfs on a symlink is how CVE-2019-19921 redirected the
-	// runtime's own later writes: refuse, as runc does.
-	if m.Type == "proc" || m.Type == "sysfs" {
+	// runtime's own later writes: refuse, as runc does — and the same for
+	// a bind of the host's /sys there (--network host binds it).
+	if m.Type == "proc" || m.Type == "sysfs" || m.Destination == "/proc" || m.Destination == "/sys" {
 		if err := checkRealDirectory(root, m.Destination); err != nil {
 			return err
 		}
@@ -50,7 +51,7 @@ func mountInRoot(root *os.File, m specs.Mount, tr *trace.Tracer) error {
 	fdPath := procSelfFd(target)
 	shell := shellTwin(m)
 	if bind {
-		err = mountBind(tr, shell, m, fdPath, opts)
+		err = mountBind(root, tr, shell, m, fdPath, opts)
 	} else {
 		err = mount(tr, "mount "+m.Destination, shell, m.Source, fdPath, m.Destination, m.Type, opts.flags, opts.data)
 	}
@@ -62,7 +63,7 @@ func mountInRoot(root *os.File, m specs.Mount, tr *trace.Tracer) error {
 
 // mountBind binds the source, then remounts for flags such as ro: a bind
 // mount ignores them on the first call (mount(2), "MS_BIND").
-func mountBind(tr *trace.Tracer, shell string, m specs.Mount, fdPath string, opts mountOptions) error {
+func mountBind(root *os.File, tr *trace.Tracer, shell string, m specs.Mount, fdPath string, opts mountOptions) error {
 	bindFlags := unix.MS_BIND | opts.flags&unix.MS_REC
 	if err := mount(tr, "bind "+m.Destination, shell, m.Source, fdPath, m.Destination, "", uintptr(bindFlags), ""); err != nil {
 		return err
@@ -71,9 +72,37 @@ func mountBind(tr *trace.Tracer, shell string, m specs.Mount, fdPath string, opt
 	if rest == 0 {
 		return nil
 	}
-	// The handle names the directory under the new mount: remount by path,
-	// which is the new mount itself. It is our own mount, just made.
-	return remount(tr, m.Destination, fdPath, rest)
+	// The old handle names what lies under the new mount, and a remount
+	// through it would act on that mount, not ours (EINVAL for a mount
+	// that is no bind): resolve again, to the bind just made.
+	target, err := pathrs.OpenatInRoot(root, m.Destination)
+	if err != nil {
+		return fmt.Errorf("reopen mount %s: %w", m.Destination, err)
+	}
+	defer target.Close()
+	if err := remount(tr, m.Destination, procSelfFd(target), rest); err != nil {
+		return err
+	}
+	if bindFlags&unix.MS_REC == 0 || rest&unix.MS_RDONLY == 0 {
+		return nil
+	}
+	return readOnlyBelow(tr, m.Destination, target)
+}
+
+// readOnlyBelow makes every mount under a read-only rbind read-only too:
+// the remount reaches the top one only, and the mounts that came along
+// (the host's under /sys, say) would stay writable. Docker 25 does the
+// same, with the same call (mount_setattr(2), Linux 5.12).
+func readOnlyBelow(tr *trace.Tracer, dest string, target *os.File) error {
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	// mount -o remount,bind,ro,X-mount.recursive $ROOTFS$DEST (util-linux 2.39)
+	err := unix.MountSetattr(int(target.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr)
+	tr.Step("make "+dest+" read-only all the way down", "mount -o remount,bind,ro,X-mount.recursive "+dest,
+		"unix.MountSetattr(fd, \"\", AT_EMPTY_PATH|AT_RECURSIVE, {MOUNT_ATTR_RDONLY})", err)
+	if err != nil {
+		return fmt.Errorf("mount_setattr %s read-only, recursively: %w", dest, err)
+	}
+	return nil
 }
 
 func remount(tr *trace.Tracer, dest, fdPath string, flags uintptr) error {

@@ -45,3 +45,11 @@ if ! command -v newuidmap >/dev/null 2>&1; then
 	apt_install uidmap
 fi
 
+# ip and nft, for the network chapter's tests (they read kobako's links
+# and rules back); nsenter and unshare come with util-linux. Asked of dpkg:
+# /usr/sbin is not on every user's PATH.
+for pkg in iproute2 nftables; do
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+		apt_install "$pkg"
+	fi
+done

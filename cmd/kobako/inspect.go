@@ -12,6 +12,7 @@ import (
 
 	"github.com/kobako/kobako/cgroups"
 	"github.com/kobako/kobako/container"
+	"github.com/kobako/kobako/netns"
 	"github.com/kobako/kobako/rootfs"
 )
 
@@ -32,6 +33,18 @@ type inspection struct {
 	Overlay    *rootfs.Overlay   `json:"overlay"`
 	Cgroup     *cgroupInfo       `json:"cgroup,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
+	Network    *networkInfo      `json:"network,omitempty"`
+}
+
+// networkInfo is how the container is connected: its mode, the namespace
+// to look into (nsenter --net=PATH ip addr), and on the bridge its
+// address, MAC, the two ends of its veth and its published ports.
+type networkInfo struct {
+	Mode      string `json:"mode"`
+	Container string `json:"container,omitempty"` // container mode: whose namespace
+	Namespace string `json:"namespace,omitempty"` // /proc/<pid>/ns/net, while it runs
+	IP        string `json:"ip,omitempty"`
+	*netns.Endpoint
 }
 
 // cgroupInfo is the container's cgroup: where, its limits and its usage.
@@ -51,13 +64,16 @@ func inspectCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "a Go `TEMPLATE` over the JSON fields' Go names, like {{.Pid}} or {{.Cgroup.Path}}"},
 		},
 		Description: `Prints id, image, pid, status, the inodes of its namespaces (compare with
-ls -l /proc/$$/ns on the host: every one differs), and where its layers are.
+ls -l /proc/$$/ns on the host: every one differs), where its layers are,
+and its network: on the bridge its IP and MAC, the host's end of its veth
+(ip link show master kobako0 lists it) and its published ports.
 While it runs, its root as the container sees it is /proc/<pid>/root: the
 overlay is mounted inside the container's mount namespace only.
 
 Examples:
    sudo kobako inspect web
-   sudo kobako inspect --format '{{.Pid}} {{.Status}}' web`,
+   sudo kobako inspect --format '{{.Pid}} {{.Status}}' web
+   sudo kobako inspect --format '{{.Network.IP}} {{.Network.HostVeth}}' web`,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := requireRootOrOwnStore(cmd); err != nil {
 				return err
@@ -107,6 +123,7 @@ func inspect(store *container.Store, c *container.Container) (inspection, error)
 	if st.Pid > 0 {
 		in.Rootfs = fmt.Sprintf("/proc/%d/root", st.Pid)
 	}
+	in.Network = networkOf(c, st.Pid)
 	if spec.Linux != nil && spec.Linux.CgroupsPath != "" {
 		in.Cgroup = &cgroupInfo{Path: spec.Linux.CgroupsPath, Resources: spec.Linux.Resources, OOMKilled: c.OOMKilled}
 		if usage, err := store.Stats(c); err == nil {
@@ -114,4 +131,19 @@ func inspect(store *container.Store, c *container.Container) (inspection, error)
 		}
 	}
 	return in, nil
+}
+
+// networkOf is the record's network, with the live namespace path.
+func networkOf(c *container.Container, pid int) *networkInfo {
+	if c.Network == nil {
+		return nil
+	}
+	info := &networkInfo{Mode: c.Network.Mode, Container: c.Network.Container, Endpoint: c.Network.Endpoint}
+	if pid > 0 {
+		info.Namespace = fmt.Sprintf("/proc/%d/ns/net", pid)
+	}
+	if ep := c.Network.Endpoint; ep != nil {
+		info.IP = ep.Address.Addr().String()
+	}
+	return info
 }
