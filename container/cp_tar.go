@@ -88,6 +88,11 @@ type archiver struct {
 	dev     uint64               // the top's file system: mounts below are not entered
 	links   map[[2]uint64]string // first name of each file with several links
 	skipped []string
+	// emptyMounts writes a file mounted over the tree (the /etc/hosts
+	// kobako binds into a running container) without its data: export
+	// shows the container's own files, as docker export does; cp copies
+	// what the container sees.
+	emptyMounts bool
 }
 
 func (a *archiver) write(h *os.File, name string) error {
@@ -175,8 +180,19 @@ func (a *archiver) addDir(h *os.File, hdr *tar.Header, st *unix.Stat_t) error {
 }
 
 // addFile writes a regular file: its data, or a hard link to the name
-// under which the same inode was written already.
+// under which the same inode was written already (or, with emptyMounts, no
+// data for a file mounted over the tree).
 func (a *archiver) addFile(h *os.File, hdr *tar.Header, st *unix.Stat_t) error {
+	if a.emptyMounts {
+		mounted, err := isMountRoot(h)
+		if err != nil {
+			return err
+		}
+		if mounted {
+			hdr.Typeflag = tar.TypeReg
+			return a.tw.WriteHeader(hdr)
+		}
+	}
 	if st.Nlink > 1 {
 		id := [2]uint64{st.Dev, st.Ino}
 		if first, ok := a.links[id]; ok {
@@ -191,6 +207,9 @@ func (a *archiver) addFile(h *os.File, hdr *tar.Header, st *unix.Stat_t) error {
 		return fmt.Errorf("open %s: %w", hdr.Name, err)
 	}
 	defer f.Close()
+	if hdr.PAXRecords, err = fileCapability(f, hdr.Name); err != nil {
+		return err
+	}
 	hdr.Typeflag, hdr.Size = tar.TypeReg, st.Size
 	if err := a.tw.WriteHeader(hdr); err != nil {
 		return err
@@ -204,4 +223,19 @@ func (a *archiver) addFile(h *os.File, hdr *tar.Header, st *unix.Stat_t) error {
 		return fmt.Errorf("copy %s: %w", hdr.Name, err)
 	}
 	return nil
+}
+
+// fileCapability is getfattr -n security.capability FILE: the capabilities
+// setcap gave a program (ping's cap_net_raw), as a pax record, the one
+// extended attribute docker's tar streams keep.
+func fileCapability(f *os.File, name string) (map[string]string, error) {
+	value := make([]byte, 64) // struct vfs_ns_cap_data is 24 bytes
+	n, err := unix.Fgetxattr(int(f.Fd()), "security.capability", value)
+	switch {
+	case errors.Is(err, unix.ENODATA) || errors.Is(err, unix.ENOTSUP):
+		return nil, nil // none, or a file system without xattrs
+	case err != nil:
+		return nil, fmt.Errorf("getfattr -n security.capability %s: %w", name, err)
+	}
+	return map[string]string{"SCHILY.xattr.security.capability": string(value[:n])}, nil
 }

@@ -90,6 +90,8 @@ func commands() []*cli.Command {
 		runCommand(),
 		execCommand(),
 		cpCommand(),
+		diffCommand(),
+		exportCommand(),
 		logsCommand(),
 		attachCommand(),
 		startCommand(),
