@@ -20,7 +20,10 @@ package runtime
 //     fix; ~15 MB copied at every start, a few milliseconds).
 //
 // Either way /proc/<pid>/exe of the init names a file no one can write,
-// and the host's binary is never reachable from inside.
+// and the host's binary is never reachable from inside. Measured here
+// (TestSealedSelf logs it): the mount takes ≈ 0.15 ms, the copy ≈ 2.4 ms
+// for a 4 MB binary — ≈ 8 ms for kobako's 13 MB, at every container start
+// and every exec. That is why the mount comes first.
 
 import (
 	"debug/elf"

@@ -34,10 +34,12 @@ func TestSealedSelf(t *testing.T) {
 		"sealed memfd":    sealedCopy,
 	} {
 		t.Run(name, func(t *testing.T) {
+			start := time.Now()
 			sealed, err := seal(binary)
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Logf("sealing a %d MB binary took %v", fileSize(t, binary)>>20, time.Since(start))
 			defer sealed.Close()
 			child := &exec.Cmd{
 				Path:       "/proc/self/fd/3",
@@ -78,4 +80,13 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return os.WriteFile(to, data, 0o755)
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Size()
 }
