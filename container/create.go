@@ -103,7 +103,7 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 
 // completeSpec fills in what only the container's id and bundle decide.
 func completeSpec(spec *specs.Spec, bundle, id string) error {
-	spec.Root = &specs.Root{Path: filepath.Join(bundle, "rootfs")}
+	spec.Root = &specs.Root{Path: filepath.Join(bundle, "rootfs"), Readonly: spec.Root != nil && spec.Root.Readonly}
 	parent, err := cgroupParent()
 	if err != nil {
 		return err

@@ -11,6 +11,13 @@ package rootfs
 // root (symlinks included) with filepath-securejoin's pathrs-lite to an
 // O_PATH handle, and the mount is made on /proc/self/fd/N — the object we
 // checked, not whatever the path names a moment later (CVE-2021-30465).
+//
+// A bind's source, on the host, is opened once in the same way, and bound
+// from its fd. The host path is the user's (-v), not the image's, so it is
+// not hostile; but a host directory is often shared with containers that
+// can swap its entries for symlinks (the "docker cp" race of
+// CVE-2018-15664), and with one handle the file looked at (directory or
+// file?) is the one bound.
 
 import (
 	"errors"
@@ -31,7 +38,6 @@ func mountInRoot(root *os.File, m specs.Mount, tr *trace.Tracer) error {
 		return fmt.Errorf("mount destination %q must be an absolute path", m.Destination)
 	}
 	opts := parseMountOptions(m.Options)
-	bind := opts.flags&unix.MS_BIND != 0 || m.Type == "bind"
 	// proc and sysfs on a symlink is how CVE-2019-19921 redirected the
 	// runtime's own later writes: refuse, as runc does — and the same for
 	// a bind of the host's /sys there (--network host binds it).
@@ -40,20 +46,11 @@ func mountInRoot(root *os.File, m specs.Mount, tr *trace.Tracer) error {
 			return err
 		}
 	}
-	target, err := openMountTarget(root, m, bind)
-	if err != nil {
-		return err
-	}
-	defer target.Close()
-	if err := checkInside(root, target, m.Destination); err != nil {
-		return err
-	}
-	fdPath := procSelfFd(target)
-	shell := shellTwin(m)
-	if bind {
-		err = mountBind(root, tr, shell, m, fdPath, opts)
+	var err error
+	if opts.flags&unix.MS_BIND != 0 || m.Type == "bind" {
+		err = mountBind(root, m, opts, tr)
 	} else {
-		err = mount(tr, "mount "+m.Destination, shell, m.Source, fdPath, m.Destination, m.Type, opts.flags, opts.data)
+		err = mountNew(root, m, opts, tr)
 	}
 	if err != nil || opts.propagation == 0 {
 		return err
@@ -61,32 +58,80 @@ func mountInRoot(root *os.File, m specs.Mount, tr *trace.Tracer) error {
 	return setPropagation(root, m.Destination, opts.propagation, tr)
 }
 
-// mountBind binds the source, then remounts for flags such as ro: a bind
-// mount ignores them on the first call (mount(2), "MS_BIND").
-func mountBind(root *os.File, tr *trace.Tracer, shell string, m specs.Mount, fdPath string, opts mountOptions) error {
-	bindFlags := unix.MS_BIND | opts.flags&unix.MS_REC
-	if err := mount(tr, "bind "+m.Destination, shell, m.Source, fdPath, m.Destination, "", uintptr(bindFlags), ""); err != nil {
+// mountNew mounts a new file system (proc, a tmpfs …) on a directory
+// made inside the root.
+func mountNew(root *os.File, m specs.Mount, opts mountOptions, tr *trace.Tracer) error {
+	// mkdir -p $ROOTFS$DEST
+	target, err := pathrs.MkdirAllHandle(root, m.Destination, 0o755)
+	if err != nil {
+		return fmt.Errorf("make mount point %s: %w", m.Destination, err)
+	}
+	defer target.Close()
+	if err := checkInside(root, target, m.Destination); err != nil {
 		return err
+	}
+	return mount(tr, "mount "+m.Destination, shellTwin(m), m.Source, procSelfFd(target), m.Destination, m.Type, opts.flags, opts.data)
+}
+
+// mountBind binds the source, from its fd, then remounts for flags such
+// as ro: a bind mount ignores them on the first call (mount(2), "MS_BIND").
+func mountBind(root *os.File, m specs.Mount, opts mountOptions, tr *trace.Tracer) error {
+	source, err := os.OpenFile(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open bind source %s: %w", m.Source, err)
+	}
+	defer source.Close()
+	target, err := openBindTarget(root, m.Destination, source)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	if err := checkInside(root, target, m.Destination); err != nil {
+		return err
+	}
+	bindFlags := unix.MS_BIND | opts.flags&unix.MS_REC
+	if err := mount(tr, "bind "+m.Destination, shellTwin(m), procSelfFd(source), procSelfFd(target), m.Destination, "", uintptr(bindFlags), ""); err != nil {
+		return fmt.Errorf("bind %s: %w", m.Source, err)
 	}
 	rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC)
 	if rest == 0 {
 		return nil
 	}
+	kept, err := mountFlagsOf(source)
+	if err != nil {
+		return err
+	}
 	// The old handle names what lies under the new mount, and a remount
 	// through it would act on that mount, not ours (EINVAL for a mount
 	// that is no bind): resolve again, to the bind just made.
-	target, err := pathrs.OpenatInRoot(root, m.Destination)
+	bound, err := pathrs.OpenatInRoot(root, m.Destination)
 	if err != nil {
 		return fmt.Errorf("reopen mount %s: %w", m.Destination, err)
 	}
-	defer target.Close()
-	if err := remount(tr, m.Destination, procSelfFd(target), rest); err != nil {
+	defer bound.Close()
+	if err := remount(tr, m.Destination, procSelfFd(bound), rest|kept); err != nil {
 		return err
 	}
 	if bindFlags&unix.MS_REC == 0 || rest&unix.MS_RDONLY == 0 {
 		return nil
 	}
-	return readOnlyBelow(tr, m.Destination, target)
+	return readOnlyBelow(tr, m.Destination, bound)
+}
+
+// mountFlagsOf returns the restrictions of the mount a file lies on
+// (read-only, nosuid, nodev, noexec, its atime rule), which a remount of
+// a bind of it keeps: it would lift them otherwise — a bind of a
+// read-only mount made writable — and in a user namespace, where the
+// host's mount flags are locked, the kernel refuses that (EPERM).
+func mountFlagsOf(f *os.File) (uintptr, error) {
+	var st unix.Statfs_t
+	// stat -f $SOURCE (statfs(2)'s ST_* flags have the values of MS_*)
+	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
+		return 0, fmt.Errorf("statfs %s: %w", f.Name(), err)
+	}
+	kept := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |
+		unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME)
+	return uintptr(st.Flags) & kept, nil
 }
 
 // readOnlyBelow makes every mount under a read-only rbind read-only too:
@@ -120,19 +165,22 @@ func setPropagation(root *os.File, dest string, flags uintptr, tr *trace.Tracer)
 	return mount(tr, "set propagation of "+dest, "mount --make-"+propagationName(flags)+" "+dest, "", procSelfFd(target), dest, "", flags, "")
 }
 
-// openMountTarget makes the mount point (a directory, or an empty file for
+// openBindTarget makes the mount point (a directory, or an empty file for
 // a bind mount of a file, like the article's `touch $ROOTFS/dev/null`)
-// and returns an O_PATH handle of it, resolved inside root.
-func openMountTarget(root *os.File, m specs.Mount, bind bool) (*os.File, error) {
-	if bind {
-		if fi, err := os.Stat(m.Source); err == nil && !fi.IsDir() {
-			return makeFileInRoot(root, m.Destination)
-		}
+// and returns an O_PATH handle of it, resolved inside root. Whether the
+// source is a directory is asked of its handle, not of its path again.
+func openBindTarget(root *os.File, dest string, source *os.File) (*os.File, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(source.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("stat bind source %s: %w", source.Name(), err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return makeFileInRoot(root, dest)
 	}
 	// mkdir -p $ROOTFS$DEST
-	dir, err := pathrs.MkdirAllHandle(root, m.Destination, 0o755)
+	dir, err := pathrs.MkdirAllHandle(root, dest, 0o755)
 	if err != nil {
-		return nil, fmt.Errorf("make mount point %s: %w", m.Destination, err)
+		return nil, fmt.Errorf("make mount point %s: %w", dest, err)
 	}
 	return dir, nil
 }

@@ -10,7 +10,8 @@ package rootfs
 //	touch $ROOTFS/dev/null && mount --bind /dev/null $ROOTFS/dev/null
 //
 // and, last, what the article leaves out: the masked and read-only paths
-// of /proc and /sys (masks.go).
+// of /proc and /sys (masks.go), and with --read-only the root itself
+// made read-only (mount -o remount,bind,ro $ROOTFS).
 //
 // All of it works in a user namespace too (`unshare -muinpfr`): the new
 // namespaces belong to it, so its root may mount proc, sysfs, devpts,
@@ -34,8 +35,8 @@ import (
 // devices are the config's device nodes, made in /dev after the default
 // ones (see dev.go); cgroupfs says how to expand a mount of type "cgroup"
 // (see cgroupfs.go); masks are the paths to hide and to make read-only
-// (see masks.go).
-func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []specs.LinuxDevice, cgroupfs *Cgroupfs, masks Masks, tr *trace.Tracer) error {
+// (see masks.go); readonly is the config's root.readonly.
+func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []specs.LinuxDevice, cgroupfs *Cgroupfs, masks Masks, readonly bool, tr *trace.Tracer) error {
 	// First, cut propagation to the host: without it, a mount made here
 	// could appear on the host if / is a shared mount (systemd makes it so).
 	// mount --make-rslave /
@@ -66,9 +67,29 @@ func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []spec
 	if err := makeDev(rootDir, devices, tr); err != nil {
 		return err
 	}
-	// Last, on top of every mount above: /proc and /sys are mounted, and
+	// On top of every mount above: /proc and /sys are mounted, and
 	// /dev/null, the source of the masks, is made.
-	return applyMasks(rootDir, masks, tr)
+	if err := applyMasks(rootDir, masks, tr); err != nil {
+		return err
+	}
+	if !readonly {
+		return nil
+	}
+	// Last, when nothing is left to make in it: the root read-only.
+	return remountReadOnly(rootDir, tr)
+}
+
+// remountReadOnly makes the root mount read-only, and it alone: the
+// remount is not recursive, so /proc, /dev, the volumes and the tmpfs
+// mounted on it stay as they are (docker's --read-only). The mount points
+// they need are all made by now, which is why this comes last.
+func remountReadOnly(rootDir *os.File, tr *trace.Tracer) error {
+	kept, err := mountFlagsOf(rootDir)
+	if err != nil {
+		return err
+	}
+	// mount -o remount,bind,ro $ROOTFS
+	return remount(tr, "/", procSelfFd(rootDir), kept|unix.MS_RDONLY)
 }
 
 // mountRoot makes root a mount point of its own, as pivot_root(2) needs:

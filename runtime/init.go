@@ -106,7 +106,7 @@ func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 	}
 	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the
 	// rootfs; mknod the devices in /dev.
-	if err := rootfs.Prepare(spec.Root.Path, cfg.Overlay, spec.Mounts, linuxDevices(spec.Linux), cfg.Cgroupfs, rootfs.MasksOf(spec.Linux), tr); err != nil {
+	if err := rootfs.Prepare(spec.Root.Path, cfg.Overlay, spec.Mounts, linuxDevices(spec.Linux), cfg.Cgroupfs, rootfs.MasksOf(spec.Linux), spec.Root.Readonly, tr); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
 	}
 	// ip link set lo up: the article's `unshare -n` leaves lo down; docker

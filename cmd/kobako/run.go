@@ -59,7 +59,7 @@ Examples:
 			&cli.StringFlag{Name: "hostname", Usage: "host name inside the container (default: the short id, as the article uses uuidgen)"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (made if missing)", Value: "/"},
-		}, append(resourceFlags(), append(processFlags(), append(securityFlags(), append(networkFlags(), usernsFlags()...)...)...)...)...),
+		}, append(resourceFlags(), append(processFlags(), append(securityFlags(), append(networkFlags(), append(usernsFlags(), volumeFlags()...)...)...)...)...)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return exitStatus(runContainer(cmd))
 		},
@@ -162,6 +162,10 @@ func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
 	spec.Hostname = cmd.String("hostname")
 	// --network, -p, --dns, --add-host: how it is connected.
 	if err = applyNetworkFlags(cmd, spec); err != nil {
+		return nil, err
+	}
+	// -v, --tmpfs, --read-only: what the file system holds besides the image.
+	if err = applyVolumeFlags(cmd, spec); err != nil {
 		return nil, err
 	}
 	return spec, nil
