@@ -10,6 +10,7 @@ package tests
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,6 +20,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestUsernsRoot: `sudo kobako run --userns`. Each container's root is a
@@ -294,7 +298,15 @@ func delegateCgroup(t *testing.T, root string, uid, gid int) string {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
-			if err := os.Remove(dir); err != nil {
+			// A detached container's monitor lives in shell too, and may
+			// still be exiting after rm: its cgroup empties when it has.
+			var err error
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				if err = os.Remove(dir); !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+					break
+				}
+			}
+			if err != nil {
 				t.Errorf("rmdir %s: %v", dir, err)
 			}
 		})
