@@ -108,6 +108,7 @@ func commands() []*cli.Command {
 		infoCommand(),
 		importCommand(),
 		imagesCommand(),
+		systemCommand(),
 		rmiCommand(),
 		versionCommand(),
 		monitorCommand(),

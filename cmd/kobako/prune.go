@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
 	"github.com/kobako/kobako/container"
@@ -30,22 +28,11 @@ Example:
 				}
 				g := globals(cmd)
 				store := container.NewStore(g.root, g.dataRoot, g.tracer)
-				list, err := store.List()
-				if err != nil {
-					return err
-				}
-				var errs []error
-				for _, c := range list {
-					if st, err := store.Status(c); err != nil || st.State != specs.StateStopped {
-						continue
-					}
-					if err := store.Remove(c, false); err != nil {
-						errs = append(errs, err)
-						continue
-					}
+				removed, err := store.Prune()
+				for _, c := range removed {
 					fmt.Println(c.Name)
 				}
-				return errors.Join(errs...)
+				return err
 			},
 		}},
 	}

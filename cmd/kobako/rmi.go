@@ -33,19 +33,26 @@ Example:
 			images := image.NewStore(g.dataRoot, g.tracer)
 			containers := container.NewStore(g.root, g.dataRoot, g.tracer)
 			for _, name := range cmd.Args().Slice() {
-				users, err := containers.UsesImage(name)
+				users, err := removeUnusedImage(containers, images, name)
 				if err != nil {
 					return err
 				}
 				if len(users) > 0 {
 					return fmt.Errorf("image %s is used by container(s) %s: remove them first (kobako rm)", name, strings.Join(users, ", "))
 				}
-				if err := images.Remove(name); err != nil {
-					return err
-				}
 				fmt.Println(name)
 			}
 			return nil
 		},
 	}
+}
+
+// removeUnusedImage removes the image name unless a container is made
+// from it; users are those containers.
+func removeUnusedImage(containers *container.Store, images *image.Store, name string) (users []string, err error) {
+	users, err = containers.UsesImage(name)
+	if err != nil || len(users) > 0 {
+		return users, err
+	}
+	return nil, images.Remove(name)
 }

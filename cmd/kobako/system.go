@@ -1,0 +1,257 @@
+// kobako system df, kobako system prune: the store's disk space, and
+// getting it back.
+//
+// Shell twin: du -s -x /var/lib/kobako/images/* /var/lib/kobako/containers/*
+// for df; kobako container prune, then kobako rmi of each image no
+// container uses, for prune -a.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v3"
+	"golang.org/x/term"
+
+	"github.com/kobako/kobako/container"
+	"github.com/kobako/kobako/image"
+	"github.com/kobako/kobako/internal/fileutil"
+)
+
+func systemCommand() *cli.Command {
+	return &cli.Command{
+		Name:     "system",
+		Usage:    "manage kobako's store as a whole",
+		Commands: []*cli.Command{systemDfCommand(), systemPruneCommand()},
+	}
+}
+
+func systemDfCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "df",
+		Usage: "show the disk space images, containers and logs take",
+		Description: `Shows how much disk the store (--data-root) takes, as du counts it: blocks
+on disk, links not followed, each hard-linked file once. A container's size
+is its writable layer (the overlay's upper dir, and its config): the image
+below it is counted once, with the image. ACTIVE images are the ones a
+container uses, ACTIVE containers the running ones; RECLAIMABLE is what
+kobako system prune -a would give back.
+
+Example:
+   sudo kobako system df -v`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show the size of each image and container"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			// Like images: reading needs only the right to read the store.
+			u, err := diskUsage(globals(cmd))
+			if err != nil {
+				return err
+			}
+			if cmd.Bool("verbose") {
+				return u.printVerbose()
+			}
+			return u.printSummary()
+		},
+	}
+}
+
+// storeUsage is what df reports: each image and container, and its size.
+type storeUsage struct {
+	images     []imageUsage
+	containers []containerUsage
+}
+
+type imageUsage struct {
+	image.Image
+	size  int64
+	users int // containers made from it
+}
+
+type containerUsage struct {
+	*container.Container
+	state       specs.ContainerState
+	layer, logs int64
+}
+
+// diskUsage walks the store: every image's directory, every container's.
+func diskUsage(g settings) (*storeUsage, error) {
+	containers := container.NewStore(g.root, g.dataRoot, g.tracer)
+	list, err := containers.List()
+	if err != nil {
+		return nil, err
+	}
+	var u storeUsage
+	users := map[string]int{}
+	for _, c := range list {
+		st, err := containers.Status(c)
+		if err != nil {
+			return nil, err
+		}
+		layer, logs, err := containers.DiskUsage(c)
+		if err != nil {
+			return nil, err
+		}
+		u.containers = append(u.containers, containerUsage{c, st.State, layer, logs})
+		users[c.Image]++
+	}
+	images, err := image.NewStore(g.dataRoot, g.tracer).List()
+	if err != nil {
+		return nil, err
+	}
+	for _, img := range images {
+		// du -s -x images/NAME — its rootfs/ and image.json
+		size, err := fileutil.DiskUsage(filepath.Dir(img.Rootfs))
+		if err != nil {
+			return nil, err
+		}
+		u.images = append(u.images, imageUsage{img, size, users[img.Name]})
+	}
+	return &u, nil
+}
+
+// printSummary prints docker's table: TYPE TOTAL ACTIVE SIZE RECLAIMABLE.
+func (u *storeUsage) printSummary() error {
+	type row struct {
+		total, active     int
+		size, reclaimable int64
+	}
+	var images, containers, logs row
+	for _, img := range u.images {
+		images.total++
+		images.size += img.size
+		if img.users > 0 {
+			images.active++
+		} else {
+			images.reclaimable += img.size
+		}
+	}
+	for _, c := range u.containers {
+		containers.total++
+		containers.size += c.layer
+		logs.size += c.logs
+		if c.logs > 0 {
+			logs.total++
+		}
+		if c.state == specs.StateStopped {
+			// prune removes a stopped container with its log
+			containers.reclaimable += c.layer
+			logs.reclaimable += c.logs
+			continue
+		}
+		containers.active++
+		if c.logs > 0 {
+			logs.active++
+		}
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(w, "TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE")
+	for _, r := range []struct {
+		name string
+		row
+	}{{"Images", images}, {"Containers", containers}, {"Logs", logs}} {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\n", r.name, r.total, r.active, humanSize(r.size), humanSize(r.reclaimable))
+	}
+	return w.Flush()
+}
+
+// printVerbose prints one line per image and per container.
+func (u *storeUsage) printVerbose() error {
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(w, "Images space usage:\n\nNAME\tSIZE\tCONTAINERS")
+	for _, img := range u.images {
+		fmt.Fprintf(w, "%s\t%s\t%d\n", img.Name, humanSize(img.size), img.users)
+	}
+	fmt.Fprintln(w, "\nContainers space usage:\n\nCONTAINER ID\tIMAGE\tSTATUS\tSIZE\tLOGS\tNAMES")
+	for _, c := range u.containers {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ShortID(), c.Image, c.state, humanSize(c.layer), humanSize(c.logs), c.Name)
+	}
+	return w.Flush()
+}
+
+func systemPruneCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "prune",
+		Usage: "remove stopped containers, and with -a unused images",
+		Description: `Removes every stopped container, as kobako container prune does. With --all,
+it then removes every image that no container uses (the running ones, and
+any that are left), as kobako rmi would. It asks first; -f does not.
+
+Example:
+   sudo kobako system prune -a -f`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove images no container uses, too"},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := requireRootOrOwnStore(cmd); err != nil {
+				return err
+			}
+			if !cmd.Bool("force") {
+				if ok, err := confirmPrune(cmd.Bool("all")); !ok || err != nil {
+					return err
+				}
+			}
+			g := globals(cmd)
+			containers := container.NewStore(g.root, g.dataRoot, g.tracer)
+			removed, err := containers.Prune()
+			for _, c := range removed {
+				fmt.Println("deleted container", c.Name)
+			}
+			if err != nil || !cmd.Bool("all") {
+				return err
+			}
+			return pruneImages(containers, image.NewStore(g.dataRoot, g.tracer))
+		},
+	}
+}
+
+// confirmPrune asks on the terminal. With no terminal to ask on (a script,
+// a pipe) it refuses: removing is only done when someone said so.
+func confirmPrune(all bool) (bool, error) {
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return false, errors.New("system prune asks for confirmation, and stdin is not a terminal: add -f to remove without asking")
+	}
+	what := "all stopped containers"
+	if all {
+		what += " and all images no container uses"
+	}
+	fmt.Printf("This removes %s.\nAre you sure you want to continue? [y/N] ", what)
+	answer, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && answer == "" {
+		return false, fmt.Errorf("read confirmation: %w", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
+// pruneImages removes each image that no container is made from: what
+// kobako rmi would remove without complaint.
+func pruneImages(containers *container.Store, images *image.Store) error {
+	list, err := images.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, img := range list {
+		users, err := removeUnusedImage(containers, images, img.Name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(users) == 0 {
+			fmt.Println("deleted image", img.Name)
+		}
+	}
+	return errors.Join(errs...)
+}
