@@ -141,14 +141,8 @@ func bindOwnCgroup(root *os.File, dest, host, own string, flags uintptr, tr *tra
 		return err
 	}
 	defer bound.Close()
-	// The host's flags of the mount are locked in a user namespace: repeat them.
-	keep, names, err := flagsToKeep(bound)
-	if err != nil {
-		return err
-	}
 	// mount -o remount,bind,ro $ROOTFS/sys/fs/cgroup/memory
-	return mount(tr, "make "+dest+" read-only", "mount -o remount,bind,ro"+names+" $ROOTFS"+dest,
-		"", procSelfFd(bound), dest, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|keep, "")
+	return remountBind(tr, dest, bound, unix.MS_RDONLY)
 }
 
 // reopenCgroupBind resolves dest again, to reach the bind just made on it

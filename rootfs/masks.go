@@ -169,13 +169,8 @@ func readonlyPath(root *os.File, p string, tr *trace.Tracer) error {
 		return err
 	}
 	defer bound.Close()
-	keep, names, err := flagsToKeep(bound)
-	if err != nil {
-		return err
-	}
 	// mount -o remount,bind,ro,nosuid,nodev,noexec $ROOTFS/proc/sys
-	return mount(tr, "make "+p+" read-only", "mount -o remount,bind,ro"+names+" $ROOTFS"+p,
-		"", procSelfFd(bound), p, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|keep, "")
+	return remountBind(tr, p, bound, unix.MS_RDONLY)
 }
 
 // reopenBound resolves p again, to reach the bind just made on it. A handle
@@ -203,37 +198,6 @@ func reopenBound(root, under *os.File, p string) (*os.File, error) {
 		return nil, fmt.Errorf("reopen after the bind: %w", err)
 	}
 	return bound, nil
-}
-
-// keptFlags are the flags of a mount that its bind remount must repeat:
-// a remount sets the flags whole, and in a user namespace the kernel locks
-// nosuid, nodev and noexec of the mounts it inherited, so a remount that
-// drops one fails with EPERM. (The atime flags are locked too, but a
-// remount that names none keeps them as they are.)
-var keptFlags = []struct {
-	statfs, mount uintptr
-	name          string
-}{
-	{unix.ST_NOSUID, unix.MS_NOSUID, "nosuid"},
-	{unix.ST_NODEV, unix.MS_NODEV, "nodev"},
-	{unix.ST_NOEXEC, unix.MS_NOEXEC, "noexec"},
-}
-
-// flagsToKeep reads the mount's flags with fstatfs and returns those of
-// keptFlags that are set, as mount flags and as mount(8) options.
-func flagsToKeep(f *os.File) (flags uintptr, names string, err error) {
-	var st unix.Statfs_t
-	// stat -f $ROOTFS/proc/sys (its mount flags)
-	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
-		return 0, "", fmt.Errorf("statfs: %w", err)
-	}
-	for _, k := range keptFlags {
-		if uintptr(st.Flags)&k.statfs != 0 {
-			flags |= k.mount
-			names += "," + k.name
-		}
-	}
-	return flags, names, nil
 }
 
 // openTarget resolves p inside root to an O_PATH handle and checks where it

@@ -9,6 +9,7 @@ package rootfs
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -63,4 +64,41 @@ func flagNames(flags uintptr) string {
 		return "0"
 	}
 	return strings.Join(names, "|")
+}
+
+// remountBind adds the flags add (ro, nosuid …) to the bind mount at dest,
+// whose handle is bound. A remount sets a mount's flags whole, so it
+// repeats the restrictions the mount already has: it would lift them
+// otherwise — a bind of a read-only mount made writable — and in a user
+// namespace, where the flags of the mounts it inherited are locked, the
+// kernel refuses that with EPERM.
+func remountBind(tr *trace.Tracer, dest string, bound *os.File, add uintptr) error {
+	var st unix.Statfs_t
+	// stat -f $ROOTFS$DEST (statfs(2)'s ST_* flags have the values of MS_*)
+	if err := unix.Fstatfs(int(bound.Fd()), &st); err != nil {
+		return fmt.Errorf("statfs %s: %w", dest, err)
+	}
+	flags := add
+	for _, r := range restrictions {
+		flags |= uintptr(st.Flags) & r.flag
+	}
+	var names string
+	for _, r := range restrictions {
+		if flags&r.flag != 0 {
+			names += "," + r.name
+		}
+	}
+	return mount(tr, "remount "+dest, "mount -o remount,bind"+names+" $ROOTFS"+dest,
+		"", procSelfFd(bound), dest, "", unix.MS_BIND|unix.MS_REMOUNT|flags, "")
+}
+
+// restrictions are the flags a remount must keep, with mount(8)'s names
+// for them.
+var restrictions = []struct {
+	flag uintptr
+	name string
+}{
+	{unix.MS_RDONLY, "ro"}, {unix.MS_NOSUID, "nosuid"}, {unix.MS_NODEV, "nodev"},
+	{unix.MS_NOEXEC, "noexec"}, {unix.MS_NOATIME, "noatime"},
+	{unix.MS_NODIRATIME, "nodiratime"}, {unix.MS_RELATIME, "relatime"},
 }

@@ -97,10 +97,6 @@ func mountBind(root *os.File, m specs.Mount, opts mountOptions, tr *trace.Tracer
 	if rest == 0 {
 		return nil
 	}
-	kept, err := mountFlagsOf(source)
-	if err != nil {
-		return err
-	}
 	// The old handle names what lies under the new mount, and a remount
 	// through it would act on that mount, not ours (EINVAL for a mount
 	// that is no bind): resolve again, to the bind just made.
@@ -109,29 +105,13 @@ func mountBind(root *os.File, m specs.Mount, opts mountOptions, tr *trace.Tracer
 		return fmt.Errorf("reopen mount %s: %w", m.Destination, err)
 	}
 	defer bound.Close()
-	if err := remount(tr, m.Destination, procSelfFd(bound), rest|kept); err != nil {
+	if err := remountBind(tr, m.Destination, bound, rest); err != nil {
 		return err
 	}
 	if bindFlags&unix.MS_REC == 0 || rest&unix.MS_RDONLY == 0 {
 		return nil
 	}
 	return readOnlyBelow(tr, m.Destination, bound)
-}
-
-// mountFlagsOf returns the restrictions of the mount a file lies on
-// (read-only, nosuid, nodev, noexec, its atime rule), which a remount of
-// a bind of it keeps: it would lift them otherwise — a bind of a
-// read-only mount made writable — and in a user namespace, where the
-// host's mount flags are locked, the kernel refuses that (EPERM).
-func mountFlagsOf(f *os.File) (uintptr, error) {
-	var st unix.Statfs_t
-	// stat -f $SOURCE (statfs(2)'s ST_* flags have the values of MS_*)
-	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
-		return 0, fmt.Errorf("statfs %s: %w", f.Name(), err)
-	}
-	kept := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |
-		unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME)
-	return uintptr(st.Flags) & kept, nil
 }
 
 // readOnlyBelow makes every mount under a read-only rbind read-only too:
@@ -148,10 +128,6 @@ func readOnlyBelow(tr *trace.Tracer, dest string, target *os.File) error {
 		return fmt.Errorf("mount_setattr %s read-only, recursively: %w", dest, err)
 	}
 	return nil
-}
-
-func remount(tr *trace.Tracer, dest, fdPath string, flags uintptr) error {
-	return mount(tr, "remount "+dest, "mount -o remount,bind,… "+dest, "", fdPath, dest, "", flags|unix.MS_BIND|unix.MS_REMOUNT, "")
 }
 
 // setPropagation applies private/slave/shared to the mount just made. The

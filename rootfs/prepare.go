@@ -84,12 +84,8 @@ func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []spec
 // mounted on it stay as they are (docker's --read-only). The mount points
 // they need are all made by now, which is why this comes last.
 func remountReadOnly(rootDir *os.File, tr *trace.Tracer) error {
-	kept, err := mountFlagsOf(rootDir)
-	if err != nil {
-		return err
-	}
 	// mount -o remount,bind,ro $ROOTFS
-	return remount(tr, "/", procSelfFd(rootDir), kept|unix.MS_RDONLY)
+	return remountBind(tr, "/", rootDir, unix.MS_RDONLY)
 }
 
 // mountRoot makes root a mount point of its own, as pivot_root(2) needs:
