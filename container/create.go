@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -24,7 +25,7 @@ import (
 type CreateOptions struct {
 	Name        string // empty: generated
 	Image       string
-	ImageRootfs string      // the image's tree: the overlay's lower layer
+	ImageLayers []string    // the image's layers, lowest first: the overlay's lower layers
 	Spec        *specs.Spec // from the flags; Root, default hostname and env are filled in here
 	AutoRemove  bool        // --rm
 	Detached    bool        // -d
@@ -62,7 +63,7 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 
 	// mkdir upper work rootfs — the article's $CONTAINER/{diff,work,merged}
 	overlay := &rootfs.Overlay{
-		Lower: []string{opts.ImageRootfs},
+		Lower: overlayOrder(opts.ImageLayers),
 		Upper: filepath.Join(bundle, "upper"),
 		Work:  filepath.Join(bundle, "work"),
 	}
@@ -99,6 +100,14 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 	}
 	u.Release()
 	return c, nil
+}
+
+// overlayOrder is an image's layers as lowerdir= lists them: the image
+// lists its lowest layer first, overlayfs its top one.
+func overlayOrder(layers []string) []string {
+	lower := slices.Clone(layers)
+	slices.Reverse(lower)
+	return lower
 }
 
 // completeSpec fills in what only the container's id and bundle decide.

@@ -4,7 +4,7 @@
 // article pipes docker export straight into tar, and then mv into place.
 //
 // Any image, imported or built in, is built aside in a work dir and
-// registered with one rename(2): see buildAside.
+// registered with one rename(2): see stage.
 package image
 
 import (
@@ -59,29 +59,46 @@ func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, er
 	})
 }
 
-// buildAside makes an image in a locked work dir and registers it under
-// name with one rename. Until then no command can see it; if anything fails,
-// or kobako is killed, the work dir goes and nothing is registered. fill puts
-// the tree into the empty directory it is given and returns the fields of
-// Image it knows (Size, Source, Skipped, and Arch if it was given).
+// buildAside makes an image of one tree, rootfs/: fill puts the tree into
+// the empty directory it is given and returns the fields of Image it knows
+// (Size, Source, Skipped, and Arch if it was given); the tree itself tells
+// the rest (describe).
 func (s *Store) buildAside(name string, fill func(tree string) (Image, error)) (*Image, error) {
-	var img Image
-	err := s.withWorkDir("build-", func(work string) error {
-		staged := filepath.Join(work, "image")
-		tree := filepath.Join(staged, "rootfs")
+	return s.stage(name, func(staged string) (Image, error) {
+		tree := filepath.Join(staged, rootfsName)
 		// mkdir -p WORK/image/rootfs
 		err := os.MkdirAll(tree, 0o755)
 		s.tracer.Step("make image rootfs", "mkdir -p "+tree, "os.MkdirAll", err)
 		if err != nil {
-			return fmt.Errorf("make image rootfs: %w", err)
+			return Image{}, fmt.Errorf("make image rootfs: %w", err)
 		}
-		if img, err = fill(tree); err != nil {
+		img, err := fill(tree)
+		if err != nil {
+			return Image{}, err
+		}
+		img.LayerDirs = []string{filepath.Join(name, rootfsName)}
+		return img, describe(tree, &img)
+	})
+}
+
+// stage makes an image in a locked work dir and registers it under name
+// with one rename. Until then no command can see it; if anything fails, or
+// kobako is killed, the work dir goes and nothing is registered. fill puts
+// the image's tree into the empty image dir it is given and returns the
+// Image, but for its name and time of creation.
+func (s *Store) stage(name string, fill func(staged string) (Image, error)) (*Image, error) {
+	var img Image
+	err := s.withWorkDir("build-", func(work string) error {
+		staged := filepath.Join(work, "image")
+		// mkdir WORK/image
+		if err := os.Mkdir(staged, 0o755); err != nil {
+			return fmt.Errorf("make image dir: %w", err)
+		}
+		var err error
+		if img, err = fill(staged); err != nil {
 			return err
 		}
 		img.Name, img.Created = name, time.Now().UTC()
-		if err := describe(tree, &img); err != nil {
-			return err
-		}
 		if err := writeMetadata(filepath.Join(staged, metadataName), img); err != nil {
 			return err
 		}
@@ -90,8 +107,8 @@ func (s *Store) buildAside(name string, fill func(tree string) (Image, error)) (
 	if err != nil {
 		return nil, err
 	}
-	if img.Rootfs, err = s.rootfsOf(name); err != nil {
-		return nil, fmt.Errorf("find rootfs of image %s: %w", name, err)
+	if err := s.resolve(&img); err != nil {
+		return nil, err
 	}
 	return &img, nil
 }

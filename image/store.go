@@ -8,14 +8,16 @@
 // kobako keeps many, one per name, under its --data-root:
 //
 //	images/<name>/rootfs/      the unpacked tree (the overlay's lower layer)
-//	images/<name>/image.json   name, architecture, size, source and default command
+//	images/<name>/layer/       or, for an image made by commit, its own layer
+//	images/<name>/image.json   name, architecture, size, source, default command, layers
 //	tmp/<work dir>/            images being built or removed, each with a lock
 //
 // An image appears by one rename(2) of a finished directory into images/ and
 // disappears by one rename out of it, so no command ever sees half an image.
 // This file is the store itself (find, list, remove, and the locked work
 // dirs that make the renames safe); import.go builds images, busybox.go
-// builds the one that is always there.
+// builds the one that is always there, commit.go stacks a container's
+// layer on an image.
 package image
 
 import (
@@ -55,7 +57,13 @@ type Image struct {
 	Source  string    `json:"source"`            // file it was imported from, "-" for stdin, or how it was built
 	Cmd     []string  `json:"cmd"`               // default command: the image's shell, if it has one
 	Skipped []string  `json:"skipped,omitempty"` // tar entries left out at import (device nodes …)
-	Rootfs  string    `json:"-"`                 // absolute path of the unpacked tree, filled in by the store
+	Parent  string    `json:"parent,omitempty"`  // the image a commit stacked this one on: its layers are ours too
+	// LayerDirs are the image's layers, lowest first, relative to images/
+	// ("busybox/rootfs", "mine/layer"). Absent in stores made before
+	// commit existed: then the image is its rootfs alone.
+	LayerDirs []string `json:"layers,omitempty"`
+	Layers    []string `json:"-"` // LayerDirs as absolute paths, filled in by the store
+	Rootfs    string   `json:"-"` // absolute path of the image's own tree (its top layer), filled in by the store
 }
 
 var (
@@ -70,20 +78,19 @@ func notFound(name string) error {
 }
 
 func exists(name string) error {
-	return fmt.Errorf("image %q %w: remove it with kobako rmi %s, or pick another --name", name, ErrExists, name)
+	return fmt.Errorf("image %q %w: remove it with kobako rmi %s, or pick another name", name, ErrExists, name)
 }
 
 const (
 	lockName     = "lock"       // in each work dir, flocked while the work goes on
-	metadataName = "image.json" // in each image dir, next to rootfs/
+	metadataName = "image.json" // in each image dir, next to rootfs/ or layer/
+	rootfsName   = "rootfs"     // an imported or built-in image's tree
+	layerName    = "layer"      // a committed image's own layer
 )
 
 func (s *Store) imagesDir() string      { return filepath.Join(s.dataRoot, "images") }
 func (s *Store) tmpDir() string         { return filepath.Join(s.dataRoot, "tmp") }
 func (s *Store) dir(name string) string { return filepath.Join(s.imagesDir(), name) }
-func (s *Store) rootfsOf(name string) (string, error) {
-	return filepath.Abs(filepath.Join(s.dir(name), "rootfs"))
-}
 
 // Get returns the image called name. The busybox image is built from the
 // host's static busybox the first time it is asked for.
@@ -150,14 +157,52 @@ func (s *Store) read(name string) (*Image, error) {
 	if img.Arch == "" {
 		img.Arch = UnknownArch // imported before kobako recorded architectures
 	}
-	if img.Rootfs, err = s.rootfsOf(name); err != nil {
-		return nil, fmt.Errorf("find rootfs of image %s: %w", name, err)
+	if err := s.resolve(&img); err != nil {
+		return nil, err
 	}
 	return &img, nil
 }
 
-// Remove deletes an image. The caller checks first that no container uses
-// it: a container's overlay has the image's rootfs as its lower layer.
+// resolve fills in the paths of img's layers, from its LayerDirs.
+func (s *Store) resolve(img *Image) error {
+	if len(img.LayerDirs) == 0 {
+		img.LayerDirs = []string{filepath.Join(img.Name, rootfsName)} // one layer, as every image was
+	}
+	images, err := filepath.Abs(s.imagesDir())
+	if err != nil {
+		return fmt.Errorf("find layers of image %s: %w", img.Name, err)
+	}
+	img.Layers = nil
+	for _, dir := range img.LayerDirs {
+		// image.json is kobako's own, but a layer must stay inside images/
+		if !filepath.IsLocal(dir) {
+			return fmt.Errorf("image %s: layer %q is not inside the image store", img.Name, dir)
+		}
+		img.Layers = append(img.Layers, filepath.Join(images, dir))
+	}
+	img.Rootfs = img.Layers[len(img.Layers)-1]
+	return nil
+}
+
+// Children returns the images committed on top of the image name: their
+// layers include its own, so it must stay while they do.
+func (s *Store) Children(name string) ([]string, error) {
+	list, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	var children []string
+	for _, img := range list {
+		if img.Parent == name {
+			children = append(children, img.Name)
+		}
+	}
+	return children, nil
+}
+
+// Remove deletes an image. The caller checks first that no container and
+// no child image (Children) uses it: a container's overlay has the image's
+// layers as its lower layers, and a child image's layers start with them.
 func (s *Store) Remove(name string) error {
 	if err := ValidName(name); err != nil {
 		return err

@@ -124,7 +124,7 @@ func TestImportGetListRemove(t *testing.T) {
 		t.Errorf("the image's bash is missing: %v", err)
 	}
 	_, err = s.Import(bytes.NewReader(smallImage(t, "sh")), "bash", ImportOptions{})
-	if !errors.Is(err, ErrExists) || err.Error() != `image "bash" already exists: remove it with kobako rmi bash, or pick another --name` {
+	if !errors.Is(err, ErrExists) || err.Error() != `image "bash" already exists: remove it with kobako rmi bash, or pick another name` {
 		t.Errorf("second Import error = %v", err)
 	}
 	if _, err := s.Import(bytes.NewReader(smallImage(t, "sh")), "alpine", ImportOptions{}); err != nil {

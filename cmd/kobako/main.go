@@ -107,6 +107,7 @@ func commands() []*cli.Command {
 		statsCommand(),
 		infoCommand(),
 		importCommand(),
+		commitCommand(),
 		imagesCommand(),
 		systemCommand(),
 		rmiCommand(),

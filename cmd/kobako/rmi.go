@@ -18,7 +18,8 @@ func rmiCommand() *cli.Command {
 		Usage:     "remove one or more images",
 		ArgsUsage: "IMAGE...",
 		Description: `Removes images from the store. An image that a container still uses (as its
-overlay's lower layer) is refused: remove those containers first.
+overlay's lower layers) is refused: remove those containers first. So is an
+image that kobako commit stacked another on: remove that image first.
 
 Example:
    sudo kobako rmi bash`,
@@ -37,8 +38,11 @@ Example:
 				if err != nil {
 					return err
 				}
-				if len(users) > 0 {
-					return fmt.Errorf("image %s is used by container(s) %s: remove them first (kobako rm)", name, strings.Join(users, ", "))
+				if len(users.containers) > 0 {
+					return fmt.Errorf("image %s is used by container(s) %s: remove them first (kobako rm)", name, strings.Join(users.containers, ", "))
+				}
+				if len(users.images) > 0 {
+					return fmt.Errorf("image %s is used by image(s) %s, committed on top of it: remove them first (kobako rmi)", name, strings.Join(users.images, ", "))
 				}
 				fmt.Println(name)
 			}
@@ -47,12 +51,22 @@ Example:
 	}
 }
 
-// removeUnusedImage removes the image name unless a container is made
-// from it; users are those containers.
-func removeUnusedImage(containers *container.Store, images *image.Store, name string) (users []string, err error) {
-	users, err = containers.UsesImage(name)
-	if err != nil || len(users) > 0 {
+// imageUsers are what keeps an image: the containers made from it, and
+// the images committed on top of it, whose layers include its own.
+type imageUsers struct {
+	containers, images []string
+}
+
+func (u imageUsers) any() bool { return len(u.containers)+len(u.images) > 0 }
+
+// removeUnusedImage removes the image name unless something uses it; users
+// says what does.
+func removeUnusedImage(containers *container.Store, images *image.Store, name string) (users imageUsers, err error) {
+	if users.containers, err = containers.UsesImage(name); err != nil {
 		return users, err
 	}
-	return nil, images.Remove(name)
+	if users.images, err = images.Children(name); err != nil || users.any() {
+		return users, err
+	}
+	return users, images.Remove(name)
 }

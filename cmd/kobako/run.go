@@ -114,7 +114,7 @@ func runContainer(cmd *cli.Command) (container.Exit, error) {
 // how to stop it.
 func createOptions(cmd *cli.Command, img *image.Image, spec *runtime.Spec) (container.CreateOptions, error) {
 	opts := container.CreateOptions{
-		Name: cmd.String("name"), Image: img.Name, ImageRootfs: img.Rootfs, Spec: spec,
+		Name: cmd.String("name"), Image: img.Name, ImageLayers: img.Layers, Spec: spec,
 		AutoRemove: cmd.Bool("rm"), Detached: cmd.Bool("detach"), StopSignal: cmd.String("stop-signal"),
 	}
 	if opts.StopSignal != "" {

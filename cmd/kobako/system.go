@@ -235,23 +235,30 @@ func confirmPrune(all bool) (bool, error) {
 	return false, nil
 }
 
-// pruneImages removes each image that no container is made from: what
-// kobako rmi would remove without complaint.
+// pruneImages removes each image that nothing uses: what kobako rmi would
+// remove without complaint. Removing a committed image may free its
+// parent, so it goes round again until a round removes nothing.
 func pruneImages(containers *container.Store, images *image.Store) error {
-	list, err := images.List()
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, img := range list {
-		users, err := removeUnusedImage(containers, images, img.Name)
+	for {
+		list, err := images.List()
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return err
 		}
-		if len(users) == 0 {
-			fmt.Println("deleted image", img.Name)
+		var errs []error
+		removed := false
+		for _, img := range list {
+			users, err := removeUnusedImage(containers, images, img.Name)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if !users.any() {
+				fmt.Println("deleted image", img.Name)
+				removed = true
+			}
+		}
+		if !removed || len(errs) > 0 {
+			return errors.Join(errs...)
 		}
 	}
-	return errors.Join(errs...)
 }
