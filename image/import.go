@@ -29,40 +29,95 @@ type ImportOptions struct {
 	Arch   string        // the image's architecture (see ParseArch); "" reads it from the image's programs
 }
 
-// Import unpacks a docker export tarball (plain or gzip) from r into a new
-// image called name. The tarball is treated as hostile: see rootfs.Unpack.
+// Import unpacks a docker export tarball, a docker save archive or an OCI
+// image layout as a tar (plain or gzip) from r into a new image called
+// name. The tarball is treated as hostile: see rootfs.Unpack.
+//
+// Which of them it is shows only once it is unpacked (docker save writes
+// manifest.json last): so it is unpacked as the image's tree first, and an
+// archive's layers are then unpacked from that tree (layout.go).
 func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, error) {
-	if err := ValidName(name); err != nil {
+	arch, err := s.prepareImport(name, opts)
+	if err != nil {
 		return nil, err
-	}
-	// A given architecture is checked, like the name, before anything is read.
-	arch := opts.Arch
-	if arch != "" {
-		var err error
-		if arch, err = ParseArch(arch); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.sweep(); err != nil {
-		return nil, err
-	}
-	// Say so before reading gigabytes; the rename in register is what decides.
-	if _, err := os.Lstat(s.dir(name)); err == nil {
-		return nil, exists(name)
 	}
 	return s.buildAside(name, func(tree string) (Image, error) {
 		res, err := rootfs.Unpack(r, tree, opts.Limits, s.tracer)
 		if err != nil {
 			return Image{}, fmt.Errorf("import %s: %w", name, err)
 		}
-		return Image{Arch: arch, Size: res.Bytes, Source: opts.Source, Skipped: res.Skipped}, nil
+		root, err := os.OpenFile(tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return Image{}, fmt.Errorf("open image rootfs: %w", err)
+		}
+		format, err := detectFormat(root)
+		root.Close()
+		if err != nil || format == formatExport {
+			return Image{Arch: arch, Size: res.Bytes, Source: opts.Source, Skipped: res.Skipped}, err
+		}
+		img, err := s.importLayout(tree, filepath.Dir(tree), name, format, opts, arch)
+		if err == nil {
+			// rm -rf rootfs: the archive has given its layers
+			err = os.RemoveAll(tree)
+		}
+		return img, err
 	})
+}
+
+// ImportLayout makes an image called name from dir, an OCI image layout
+// (or an unpacked docker save archive) on the host. dir is read, never
+// changed, and treated as hostile as a tarball is.
+func (s *Store) ImportLayout(dir, name string, opts ImportOptions) (*Image, error) {
+	arch, err := s.prepareImport(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open image layout: %w", err)
+	}
+	defer root.Close()
+	format, err := detectFormat(root)
+	if err != nil {
+		return nil, err
+	}
+	if format == formatExport {
+		return nil, fmt.Errorf("%s is not an image layout (no oci-layout or manifest.json): give a tarball instead", dir)
+	}
+	return s.stage(name, func(staged string) (Image, error) {
+		return s.importLayout(dir, staged, name, format, opts, arch)
+	})
+}
+
+// prepareImport checks the name and the given architecture before
+// anything is read, and returns the architecture ("" to find it out).
+func (s *Store) prepareImport(name string, opts ImportOptions) (string, error) {
+	if err := ValidName(name); err != nil {
+		return "", err
+	}
+	arch := opts.Arch
+	if arch != "" {
+		var err error
+		if arch, err = ParseArch(arch); err != nil {
+			return "", err
+		}
+	}
+	if err := s.sweep(); err != nil {
+		return "", err
+	}
+	// Say so before reading gigabytes; the rename in register is what decides.
+	if _, err := os.Lstat(s.dir(name)); err == nil {
+		return "", exists(name)
+	}
+	return arch, nil
 }
 
 // buildAside makes an image of one tree, rootfs/: fill puts the tree into
 // the empty directory it is given and returns the fields of Image it knows
 // (Size, Source, Skipped, and Arch if it was given); the tree itself tells
-// the rest (describe).
+// the rest (describe). If fill found an image archive in the tree instead,
+// it returns the image with the layers it made (LayerDirs), and the tree
+// has nothing more to tell.
 func (s *Store) buildAside(name string, fill func(tree string) (Image, error)) (*Image, error) {
 	return s.stage(name, func(staged string) (Image, error) {
 		tree := filepath.Join(staged, rootfsName)
@@ -73,8 +128,8 @@ func (s *Store) buildAside(name string, fill func(tree string) (Image, error)) (
 			return Image{}, fmt.Errorf("make image rootfs: %w", err)
 		}
 		img, err := fill(tree)
-		if err != nil {
-			return Image{}, err
+		if err != nil || img.LayerDirs != nil {
+			return img, err
 		}
 		img.LayerDirs = []string{filepath.Join(name, rootfsName)}
 		return img, describe(tree, &img)

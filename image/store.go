@@ -9,6 +9,7 @@
 //
 //	images/<name>/rootfs/      the unpacked tree (the overlay's lower layer)
 //	images/<name>/layer/       or, for an image made by commit, its own layer
+//	images/<name>/layers/N/    or, for one imported from docker save or OCI, its layers
 //	images/<name>/image.json   name, architecture, size, source, default command, layers
 //	tmp/<work dir>/            images being built or removed, each with a lock
 //
@@ -53,11 +54,16 @@ type Image struct {
 	Name    string    `json:"name"`
 	Arch    string    `json:"arch"` // GOARCH of its programs (arm64 …), or UnknownArch: see arch.go
 	Created time.Time `json:"created"`
-	Size    int64     `json:"size"`              // bytes of regular files unpacked
-	Source  string    `json:"source"`            // file it was imported from, "-" for stdin, or how it was built
-	Cmd     []string  `json:"cmd"`               // default command: the image's shell, if it has one
-	Skipped []string  `json:"skipped,omitempty"` // tar entries left out at import (device nodes …)
-	Parent  string    `json:"parent,omitempty"`  // the image a commit stacked this one on: its layers are ours too
+	Size    int64     `json:"size"`   // bytes of regular files unpacked
+	Source  string    `json:"source"` // file it was imported from, "-" for stdin, or how it was built
+	Cmd     []string  `json:"cmd"`    // default command: the image's shell, or its config's Cmd
+	// The rest of run's defaults, from an imported image's config (layout.go).
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	Env        []string `json:"env,omitempty"`
+	WorkingDir string   `json:"workingDir,omitempty"`
+	User       string   `json:"user,omitempty"`
+	Skipped    []string `json:"skipped,omitempty"` // tar entries left out at import (device nodes …)
+	Parent     string   `json:"parent,omitempty"`  // the image a commit stacked this one on: its layers are ours too
 	// LayerDirs are the image's layers, lowest first, relative to images/
 	// ("busybox/rootfs", "mine/layer"). Absent in stores made before
 	// commit existed: then the image is its rootfs alone.

@@ -1,8 +1,10 @@
-// kobako import: make an image from a docker export tarball.
+// kobako import: make an image from a docker export tarball, a docker save
+// archive or an OCI image layout.
 //
 // Shell twin: mkdir -p $ROOTFS && docker export $(docker create bash) | tar -x -C $ROOTFS
-// — the article's first step. The work is image.Store.Import's; this file
-// turns the command line into a reader and a name.
+// — the article's first step. The work is image.Store.Import's (and
+// ImportLayout's, for a layout directory); this file turns the command line
+// into a reader and a name.
 package main
 
 import (
@@ -24,10 +26,17 @@ import (
 func importCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "import",
-		Usage:     "make an image from a docker export tarball",
-		UsageText: "kobako import [--name NAME] [--arch ARCH] FILE|-",
+		Usage:     "make an image from a docker export tarball, a docker save archive or an OCI layout",
+		UsageText: "kobako import [--name NAME] [--arch ARCH] FILE|DIR|-",
 		Description: `Unpacks a container's file system, as docker export writes it (a plain or
 gzipped tar), into a new image. FILE - reads the tarball from stdin.
+
+It also takes an image with its layers: a docker save archive, or an OCI
+image layout as a tar or a directory DIR. Each layer is checked against its
+sha256 digest and kept as a layer of the image, its whiteouts made overlay
+whiteouts; the image config's Env, Entrypoint, Cmd, WorkingDir and User
+become the defaults of kobako run. For an index of several images, the one
+for linux/ARCH is taken (--arch, or this machine's).
 
 The tarball is treated as hostile: entries that reach outside the image
 (../x, /etc/passwd, links out) stop the import; device nodes are skipped,
@@ -59,12 +68,15 @@ Example:
 				return err
 			}
 			if cmd.Args().Len() != 1 {
-				return errors.New(`"import" needs one tarball: kobako import [--name NAME] [--arch ARCH] FILE|-`)
+				return errors.New(`"import" needs one tarball or layout: kobako import [--name NAME] [--arch ARCH] FILE|DIR|-`)
 			}
 			// ^C or a TERM ends the import cleanly: the reader fails, the
 			// store removes its half-made temporary directory.
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if st, err := os.Stat(cmd.Args().First()); err == nil && st.IsDir() {
+				return importLayout(cmd, cmd.Args().First())
+			}
 			return importTarball(ctx, cmd, cmd.Args().First())
 		},
 	}
@@ -72,11 +84,7 @@ Example:
 
 // importTarball imports file ("-" for stdin) and reports the new image.
 func importTarball(ctx context.Context, cmd *cli.Command, file string) error {
-	name, err := importName(cmd.String("name"), file)
-	if err != nil {
-		return err
-	}
-	arch, err := importArch(cmd.String("arch"))
+	name, arch, err := importFlags(cmd, file)
 	if err != nil {
 		return err
 	}
@@ -90,6 +98,26 @@ func importTarball(ctx context.Context, cmd *cli.Command, file string) error {
 	r, done := withProgress(cancelableReader{ctx, in}, size, "importing "+name)
 	img, err := image.NewStore(g.dataRoot, g.tracer).Import(r, name, image.ImportOptions{Source: source, Arch: arch})
 	done()
+	return reportImport(img, err)
+}
+
+// importLayout imports an OCI image layout directory and reports the new image.
+func importLayout(cmd *cli.Command, dir string) error {
+	name, arch, err := importFlags(cmd, dir)
+	if err != nil {
+		return err
+	}
+	source, err := filepath.Abs(dir)
+	if err != nil {
+		source = dir // the working directory is gone; the name as given will do
+	}
+	g := globals(cmd)
+	img, err := image.NewStore(g.dataRoot, g.tracer).ImportLayout(dir, name, image.ImportOptions{Source: source, Arch: arch})
+	return reportImport(img, err)
+}
+
+// reportImport prints the new image's name, and what was left out of it.
+func reportImport(img *image.Image, err error) error {
 	if err != nil {
 		return err
 	}
@@ -99,6 +127,15 @@ func importTarball(ctx context.Context, cmd *cli.Command, file string) error {
 	}
 	fmt.Println(img.Name)
 	return nil
+}
+
+// importFlags reads --name and --arch for what is imported from arg.
+func importFlags(cmd *cli.Command, arg string) (name, arch string, err error) {
+	if name, err = importName(cmd.String("name"), arg); err != nil {
+		return "", "", err
+	}
+	arch, err = importArch(cmd.String("arch"))
+	return name, arch, err
 }
 
 // importName is --name, or the file's name made into an image name. It is

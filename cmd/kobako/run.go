@@ -133,7 +133,7 @@ func createOptions(cmd *cli.Command, img *image.Image, spec *runtime.Spec) (cont
 
 // specFromFlags turns the flags into the container's OCI configuration.
 func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
-	args := argsFromFlags(cmd, img.Cmd)
+	args := argsFromFlags(cmd, img)
 	if len(args) == 0 {
 		return nil, fmt.Errorf("image %s has no default command (no /bin/sh): give one after the image name", img.Name)
 	}
@@ -158,6 +158,8 @@ func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
 		return nil, err
 	}
 	spec.Process.Cwd = cmd.String("workdir")
+	// Env, working dir and user from the image's config, under the flags.
+	applyImageDefaults(cmd, img, spec)
 	spec.Process.Terminal = cmd.Bool("tty")
 	spec.Hostname = cmd.String("hostname")
 	// --network, -p, --dns, --add-host: how it is connected.

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/urfave/cli/v3"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/image"
 	"github.com/kobako/kobako/runtime"
 )
 
@@ -33,17 +35,37 @@ func processFlags() []cli.Flag {
 	}
 }
 
-// argsFromFlags is the command: --entrypoint first, then the arguments
-// given after the image, or the image's default command.
-func argsFromFlags(cmd *cli.Command, imageCmd []string) []string {
-	args := cmd.Args().Tail()
-	if len(args) == 0 && cmd.String("entrypoint") == "" {
-		args = imageCmd
-	}
+// argsFromFlags is the command, by docker's rules: the entrypoint
+// (--entrypoint, or the image's) and then the arguments given after the
+// image, or the image's default command unless --entrypoint replaced the
+// image's entrypoint.
+func argsFromFlags(cmd *cli.Command, img *image.Image) []string {
+	entrypoint, args := img.Entrypoint, cmd.Args().Tail()
 	if ep := cmd.String("entrypoint"); ep != "" {
-		args = append([]string{ep}, args...)
+		entrypoint = []string{ep}
+	} else if len(args) == 0 {
+		args = img.Cmd
 	}
-	return args
+	return append(slices.Clone(entrypoint), args...)
+}
+
+// applyImageDefaults gives the process what the image's config asks for
+// (image.json), where no flag said otherwise: -e and --env-file override
+// the image's variables by name, -w its working dir, -u its user.
+func applyImageDefaults(cmd *cli.Command, img *image.Image, spec *specs.Spec) {
+	env := slices.Clone(img.Env)
+	for _, kv := range spec.Process.Env {
+		key, _, _ := strings.Cut(kv, "=")
+		env = slices.DeleteFunc(env, func(old string) bool { return strings.HasPrefix(old, key+"=") || old == key })
+		env = append(env, kv)
+	}
+	spec.Process.Env = env
+	if !cmd.IsSet("workdir") && img.WorkingDir != "" {
+		spec.Process.Cwd = img.WorkingDir
+	}
+	if cmd.String("user") == "" && img.User != "" {
+		spec.Annotations[runtime.UserAnnotation] = img.User
+	}
 }
 
 // applyProcessFlags fills the spec's process from the flags.
