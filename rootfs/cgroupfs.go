@@ -105,14 +105,11 @@ func mountCgroupfs(root *os.File, m specs.Mount, cg *Cgroupfs, tr *trace.Tracer)
 // mountCgroupAt mounts one file system of the cgroup tree, on a handle
 // resolved inside the root like every other mount.
 func mountCgroupAt(root *os.File, dest, fstype, data string, flags uintptr, tr *trace.Tracer) error {
-	target, err := pathrs.MkdirAllHandle(root, dest, 0o755)
+	target, err := makeMountPoint(root, dest)
 	if err != nil {
-		return fmt.Errorf("make mount point %s: %w", dest, err)
-	}
-	defer target.Close()
-	if err := checkInside(root, target, dest); err != nil {
 		return err
 	}
+	defer target.Close()
 	shell := fmt.Sprintf("mount -t %s -o %s %s $ROOTFS%s", fstype, data, fstype, dest)
 	return mount(tr, "mount "+dest, shell, fstype, procSelfFd(target), dest, fstype, flags, data)
 }
@@ -121,14 +118,11 @@ func mountCgroupAt(root *os.File, dest, fstype, data string, flags uintptr, tr *
 // hierarchy at host onto dest, read-only like the mount it stands for.
 func bindOwnCgroup(root *os.File, dest, host, own string, flags uintptr, tr *trace.Tracer) error {
 	source := path.Join(host, own)
-	target, err := pathrs.MkdirAllHandle(root, dest, 0o755)
+	target, err := makeMountPoint(root, dest)
 	if err != nil {
-		return fmt.Errorf("make mount point %s: %w", dest, err)
-	}
-	defer target.Close()
-	if err := checkInside(root, target, dest); err != nil {
 		return err
 	}
+	defer target.Close()
 	// mount --bind /sys/fs/cgroup/memory/kobako/$ID $ROOTFS/sys/fs/cgroup/memory
 	if err := mount(tr, "bind "+dest, "mount --bind "+source+" $ROOTFS"+dest, source, procSelfFd(target), dest, "", unix.MS_BIND, ""); err != nil {
 		return err

@@ -61,15 +61,11 @@ func mountInRoot(root *os.File, m specs.Mount, tr *trace.Tracer) error {
 // mountNew mounts a new file system (proc, a tmpfs …) on a directory
 // made inside the root.
 func mountNew(root *os.File, m specs.Mount, opts mountOptions, tr *trace.Tracer) error {
-	// mkdir -p $ROOTFS$DEST
-	target, err := pathrs.MkdirAllHandle(root, m.Destination, 0o755)
+	target, err := makeMountPoint(root, m.Destination)
 	if err != nil {
-		return fmt.Errorf("make mount point %s: %w", m.Destination, err)
-	}
-	defer target.Close()
-	if err := checkInside(root, target, m.Destination); err != nil {
 		return err
 	}
+	defer target.Close()
 	return mount(tr, "mount "+m.Destination, shellTwin(m), m.Source, procSelfFd(target), m.Destination, m.Type, opts.flags, opts.data)
 }
 
@@ -203,6 +199,21 @@ func checkRealDirectory(root *os.File, dest string) error {
 		return fmt.Errorf("%s is not a directory in the image: it must be one to mount on", dest)
 	}
 	return nil
+}
+
+// makeMountPoint makes the directory dest inside the root and returns its
+// O_PATH handle, checked to be under the root.
+func makeMountPoint(root *os.File, dest string) (*os.File, error) {
+	// mkdir -p $ROOTFS$DEST
+	target, err := pathrs.MkdirAllHandle(root, dest, 0o755)
+	if err != nil {
+		return nil, fmt.Errorf("make mount point %s: %w", dest, err)
+	}
+	if err := checkInside(root, target, dest); err != nil {
+		target.Close()
+		return nil, err
+	}
+	return target, nil
 }
 
 // checkInside verifies, from the kernel's own view of the handle, that the
