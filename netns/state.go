@@ -66,23 +66,13 @@ func (ns Namespace) stateFile(dir, bridge string) string {
 }
 
 // lockStateDir takes the host-wide lock every change of a bridge's state
-// is made under. The lock file itself is never removed, so two kobako
-// never hold locks on two different files of the same name.
+// is made under: a flock of the directory itself (flock /run/kobako-network),
+// which is never removed.
 func lockStateDir(dir string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("make %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, "lock")
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	// flock /run/kobako-network/lock
-	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("flock %s: %w", path, err)
-	}
-	return func() { unix.Close(fd) }, nil
+	return fileutil.LockDir(dir)
 }
 
 // loadState reads the file; a missing one is a bridge with no leases.
