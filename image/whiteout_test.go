@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/testenv"
 )
 
 func TestWhiteoutOf(t *testing.T) {
@@ -34,9 +36,7 @@ func TestWhiteoutOf(t *testing.T) {
 }
 
 func TestConvertWhiteouts(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mknod c 0 0 and trusted.* xattrs need root")
-	}
+	testenv.RequireRoot(t, "mknod c 0 0 and trusted.* xattrs need it")
 	layer := t.TempDir()
 	for _, f := range []string{"a/.wh.f", "a/f", "b/.wh..wh..opq", "b/new"} {
 		path := filepath.Join(layer, f)

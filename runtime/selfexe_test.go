@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/testenv"
 )
 
 // A child started from the sealed handle, as the init is: once it has
@@ -22,9 +24,7 @@ func TestSealedSelf(t *testing.T) {
 		time.Sleep(time.Minute) // the child: wait to be looked at and killed
 		return
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("open_tree needs root") // make test runs these as root
-	}
+	testenv.RequireRoot(t, "open_tree needs it")
 	binary := filepath.Join(t.TempDir(), "kobako")
 	if err := copyFile("/proc/self/exe", binary); err != nil {
 		t.Fatal(err)
