@@ -167,16 +167,33 @@ func (s *Store) List() ([]*Container, error) {
 }
 
 // UsesImage reports the containers made from an image (rmi refuses those).
-func (s *Store) UsesImage(image string) ([]string, error) {
+func (s *Store) UsesImage(image string) ([]*Container, error) {
 	list, err := s.List()
 	if err != nil {
 		return nil, err
 	}
-	var names []string
+	var users []*Container
 	for _, c := range list {
 		if c.Image == image {
-			names = append(names, c.Name)
+			users = append(users, c)
 		}
 	}
-	return names, nil
+	return users, nil
+}
+
+// MountedLayers are the image layers every container mounts as its
+// overlay's lower layers: the image store keeps them (image.Collect), even
+// when rmi -f removed the image itself.
+func (s *Store) MountedLayers() ([]string, error) {
+	list, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	var layers []string
+	for _, c := range list {
+		if c.Overlay != nil {
+			layers = append(layers, c.Overlay.Lower...)
+		}
+	}
+	return layers, nil
 }

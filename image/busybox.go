@@ -38,12 +38,21 @@ func (s *Store) buildBusybox() (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := s.buildAside(BusyboxName, func(tree string) (Image, error) {
+	img, err := s.stage(BusyboxName, func(work string) (Image, error) {
+		tree, err := makeTree(work, s.tracer)
+		if err != nil {
+			return Image{}, err
+		}
 		size, err := fillBusybox(tree, host, s.tracer)
 		if err != nil {
 			return Image{}, fmt.Errorf("build the busybox image: %w", err)
 		}
-		return Image{Size: size, Source: "busybox (built in from " + host + ")"}, nil
+		id, err := layerDigest(tree)
+		if err != nil {
+			return Image{}, err
+		}
+		img := Image{Size: size, Source: "busybox (built in from " + host + ")"}
+		return img, s.addTree(tree, id, &img)
 	})
 	if errors.Is(err, ErrExists) {
 		return s.read(BusyboxName)

@@ -3,12 +3,13 @@
 //
 // Shell twin: docker commit $CID name, which for a kobako container is
 //
-//	cp -a $CONTAINER/upper $IMAGES/name/layer
-//	echo '{"parent": "busybox", "layers": ["busybox/rootfs", "name/layer"]}' > $IMAGES/name/image.json
+//	cp -a $CONTAINER/upper $TMP/layer && id=$(tar -c -C $TMP/layer . | sha256sum)   # layertar.go
+//	mv $TMP/layer $LAYERS/$id
+//	echo '{"parent": "busybox", "layers": ["sha256:<busybox's>", "sha256:'$id'"]}' > $IMAGES/name/image.json
 //
 // and a container of the new image mounts both layers below its own:
 //
-//	mount -t overlay overlay -o lowerdir=$IMAGES/name/layer:$IMAGES/busybox/rootfs,upperdir=…
+//	mount -t overlay overlay -o lowerdir=$LAYERS/$id:$LAYERS/<busybox's>,upperdir=…
 //
 // — see the kernel's Documentation/filesystems/overlayfs.rst, "Multiple
 // lower layers". The upper dir is a layer as it stands: its whiteouts and
@@ -39,8 +40,9 @@ type CommitOptions struct {
 }
 
 // Commit makes the image name of parent's layers and a copy of a
-// container's upper dir on top. The new image inherits parent's command
-// and architecture, and keeps parent from being removed (Children).
+// container's upper dir on top. The new image inherits parent's command,
+// run defaults and architecture; it shares parent's layers, which stay as
+// long as either image does.
 func (s *Store) Commit(parent *Image, name string, opts CommitOptions) (*Image, error) {
 	if err := ValidName(name); err != nil {
 		return nil, err
@@ -52,21 +54,30 @@ func (s *Store) Commit(parent *Image, name string, opts CommitOptions) (*Image, 
 	if _, err := os.Lstat(s.dir(name)); err == nil {
 		return nil, exists(name)
 	}
-	return s.stage(name, func(staged string) (Image, error) {
+	return s.stage(name, func(work string) (Image, error) {
 		owner := func(uid, gid uint32) (uint32, uint32, error) {
 			return namespaceOwner(opts.UIDMappings, opts.GIDMappings, uid, gid)
 		}
-		// cp -a UPPER WORK/image/layer
-		size, err := copyLayer(opts.Upper, filepath.Join(staged, layerName), owner)
-		s.tracer.Step("copy the container's layer", "cp -a "+opts.Upper+" "+filepath.Join(staged, layerName),
+		// cp -a UPPER WORK/layer
+		layer := filepath.Join(work, "layer")
+		size, err := copyLayer(opts.Upper, layer, owner)
+		s.tracer.Step("copy the container's layer", "cp -a "+opts.Upper+" "+layer,
 			"unix.Openat(O_NOFOLLOW), unix.Mknodat, unix.Linkat, unix.Lsetxattr", err)
 		if err != nil {
 			return Image{}, fmt.Errorf("commit %s: %w", name, err)
 		}
+		id, err := layerDigest(layer)
+		if err == nil {
+			id, err = s.keepLayer(layer, id)
+		}
+		if err != nil {
+			return Image{}, fmt.Errorf("commit %s: %w", name, err)
+		}
 		return Image{
-			Arch: parent.Arch, Size: size, Cmd: parent.Cmd, Parent: parent.Name,
-			Source:    "commit of container " + opts.Container,
-			LayerDirs: append(slices.Clone(parent.LayerDirs), filepath.Join(name, layerName)),
+			Arch: parent.Arch, Size: size, Cmd: parent.Cmd, Entrypoint: parent.Entrypoint, Env: parent.Env,
+			WorkingDir: parent.WorkingDir, User: parent.User, Parent: parent.Name,
+			Source:   "commit of container " + opts.Container,
+			LayerIDs: append(slices.Clone(parent.LayerIDs), id),
 		}, nil
 	})
 }

@@ -3,8 +3,9 @@
 // Shell twin: mkdir -p $ROOTFS && tar -x -C $ROOTFS < bash.tar, where the
 // article pipes docker export straight into tar, and then mv into place.
 //
-// Any image, imported or built in, is built aside in a work dir and
-// registered with one rename(2): see stage.
+// Any image, imported or built in, is built aside in a work dir, its
+// layers moved into layers/ and the image registered with one rename(2):
+// see stage.
 package image
 
 import (
@@ -19,6 +20,7 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/rootfs"
 )
 
@@ -41,7 +43,11 @@ func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, er
 	if err != nil {
 		return nil, err
 	}
-	return s.buildAside(name, func(tree string) (Image, error) {
+	return s.stage(name, func(work string) (Image, error) {
+		tree, err := makeTree(work, s.tracer)
+		if err != nil {
+			return Image{}, err
+		}
 		res, err := rootfs.Unpack(r, tree, opts.Limits, s.tracer)
 		if err != nil {
 			return Image{}, fmt.Errorf("import %s: %w", name, err)
@@ -52,15 +58,18 @@ func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, er
 		}
 		format, err := detectFormat(root)
 		root.Close()
-		if err != nil || format == formatExport {
-			return Image{Arch: arch, Size: res.Bytes, Source: opts.Source, Skipped: res.Skipped}, err
+		if err != nil {
+			return Image{}, err
 		}
-		img, err := s.importLayout(tree, filepath.Dir(tree), name, format, opts, arch)
-		if err == nil {
-			// rm -rf rootfs: the archive has given its layers
-			err = os.RemoveAll(tree)
+		if format != formatExport {
+			// the archive's layers; the unpacked archive goes with work
+			return s.importLayout(tree, work, name, format, opts, arch)
 		}
-		return img, err
+		if res.Entries == 0 {
+			return Image{}, fmt.Errorf("import %s: the tarball is empty: give a docker export tarball, a docker save archive or an OCI layout", name)
+		}
+		img := Image{Arch: arch, Size: res.Bytes, Source: opts.Source, Skipped: res.Skipped}
+		return img, s.addTree(tree, res.DiffID, &img)
 	})
 }
 
@@ -84,8 +93,8 @@ func (s *Store) ImportLayout(dir, name string, opts ImportOptions) (*Image, erro
 	if format == formatExport {
 		return nil, fmt.Errorf("%s is not an image layout (no oci-layout or manifest.json): give a tarball instead", dir)
 	}
-	return s.stage(name, func(staged string) (Image, error) {
-		return s.importLayout(dir, staged, name, format, opts, arch)
+	return s.stage(name, func(work string) (Image, error) {
+		return s.importLayout(dir, work, name, format, opts, arch)
 	})
 }
 
@@ -112,48 +121,53 @@ func (s *Store) prepareImport(name string, opts ImportOptions) (string, error) {
 	return arch, nil
 }
 
-// buildAside makes an image of one tree, rootfs/: fill puts the tree into
-// the empty directory it is given and returns the fields of Image it knows
-// (Size, Source, Skipped, and Arch if it was given); the tree itself tells
-// the rest (describe). If fill found an image archive in the tree instead,
-// it returns the image with the layers it made (LayerDirs), and the tree
-// has nothing more to tell.
-func (s *Store) buildAside(name string, fill func(tree string) (Image, error)) (*Image, error) {
-	return s.stage(name, func(staged string) (Image, error) {
-		tree := filepath.Join(staged, rootfsName)
-		// mkdir -p WORK/image/rootfs
-		err := os.MkdirAll(tree, 0o755)
-		s.tracer.Step("make image rootfs", "mkdir -p "+tree, "os.MkdirAll", err)
-		if err != nil {
-			return Image{}, fmt.Errorf("make image rootfs: %w", err)
-		}
-		img, err := fill(tree)
-		if err != nil || img.LayerDirs != nil {
-			return img, err
-		}
-		img.LayerDirs = []string{filepath.Join(name, rootfsName)}
-		return img, describe(tree, &img)
-	})
+// makeTree makes the directory an image of one tree is built in.
+func makeTree(work string, tr *trace.Tracer) (string, error) {
+	tree := filepath.Join(work, "tree")
+	// mkdir WORK/tree
+	err := os.Mkdir(tree, 0o755)
+	tr.Step("make image rootfs", "mkdir "+tree, "os.Mkdir", err)
+	if err != nil {
+		return "", fmt.Errorf("make image rootfs: %w", err)
+	}
+	return tree, nil
+}
+
+// addTree makes the finished tree, whose id is id, the image's one layer;
+// the tree tells the rest of img first (describe).
+func (s *Store) addTree(tree, id string, img *Image) error {
+	if err := describe(tree, img); err != nil {
+		return err
+	}
+	id, err := s.keepLayer(tree, id)
+	img.LayerIDs = []string{id}
+	return err
 }
 
 // stage makes an image in a locked work dir and registers it under name
 // with one rename. Until then no command can see it; if anything fails, or
-// kobako is killed, the work dir goes and nothing is registered. fill puts
-// the image's tree into the empty image dir it is given and returns the
-// Image, but for its name and time of creation.
-func (s *Store) stage(name string, fill func(staged string) (Image, error)) (*Image, error) {
+// kobako is killed, the work dir goes and nothing is registered. fill
+// makes the image's layers (in work, and into layers/ with keepLayer) and
+// returns the Image, but for its name and time of creation. The layers
+// are held (Hold) until the image that lists them is registered.
+func (s *Store) stage(name string, fill func(work string) (Image, error)) (*Image, error) {
+	release, err := s.Hold()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var img Image
-	err := s.withWorkDir("build-", func(work string) error {
+	err = s.withWorkDir("build-", func(work string) error {
+		var err error
+		if img, err = fill(work); err != nil {
+			return err
+		}
+		img.Name, img.Created = name, time.Now().UTC()
 		staged := filepath.Join(work, "image")
 		// mkdir WORK/image
 		if err := os.Mkdir(staged, 0o755); err != nil {
 			return fmt.Errorf("make image dir: %w", err)
 		}
-		var err error
-		if img, err = fill(staged); err != nil {
-			return err
-		}
-		img.Name, img.Created = name, time.Now().UTC()
 		if err := writeMetadata(filepath.Join(staged, metadataName), img); err != nil {
 			return err
 		}

@@ -50,9 +50,6 @@ const (
 	formatOCI                             // oci-layout, index.json and blobs/sha256/…
 )
 
-// layersName is the image dir's directory of layers: layers/0 is the lowest.
-const layersName = "layers"
-
 // maxJSON bounds a manifest, index or config read into memory.
 const maxJSON = 4 << 20
 
@@ -99,9 +96,9 @@ func detectFormat(root *os.File) (archiveFormat, error) {
 }
 
 // importLayout makes the image's layers from the archive tree archive
-// (format being docker save or OCI) into staged/layers/N, and returns the
-// image's fields that its config and layers tell.
-func (s *Store) importLayout(archive, staged, name string, format archiveFormat, opts ImportOptions, arch string) (Image, error) {
+// (format being docker save or OCI), each unpacked in work and kept in
+// layers/, and returns the image's fields that its config and layers tell.
+func (s *Store) importLayout(archive, work, name string, format archiveFormat, opts ImportOptions, arch string) (Image, error) {
 	root, err := os.OpenFile(archive, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return Image{}, fmt.Errorf("open image archive: %w", err)
@@ -128,40 +125,57 @@ func (s *Store) importLayout(archive, staged, name string, format archiveFormat,
 			img.Arch = UnknownArch // a config without one, or for a machine kobako does not know
 		}
 	}
+	if len(cfg.RootFS.DiffIDs) != len(layers) {
+		return Image{}, fmt.Errorf("import %s: the manifest lists %d layers, the config %d diff_ids", name, len(layers), len(cfg.RootFS.DiffIDs))
+	}
 	for i, b := range layers {
-		dir := filepath.Join(layersName, strconv.Itoa(i))
-		res, err := s.unpackLayer(root, b, filepath.Join(staged, dir), opts.Limits)
+		res, err := s.importLayer(root, b, filepath.Join(work, "layer-"+strconv.Itoa(i)), cfg.RootFS.DiffIDs[i], opts.Limits)
 		if err != nil {
 			return Image{}, fmt.Errorf("import %s: layer %d: %w", name, i, err)
 		}
 		img.Size += res.Bytes
 		img.Skipped = append(img.Skipped, res.Skipped...)
-		img.LayerDirs = append(img.LayerDirs, filepath.Join(name, dir))
+		img.LayerIDs = append(img.LayerIDs, cfg.RootFS.DiffIDs[i])
 	}
 	return img, nil
 }
 
-// unpackLayer is mkdir -p DIR && tar -x -C DIR < BLOB, checking the blob's
-// digest, then converting its whiteouts.
-func (s *Store) unpackLayer(root *os.File, b blob, dir string, limits rootfs.Limits) (rootfs.UnpackResult, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return rootfs.UnpackResult{}, fmt.Errorf("make layer dir: %w", err)
-	}
+// importLayer unpacks the blob b of the archive into dir and keeps it as
+// the layer diffID.
+func (s *Store) importLayer(root *os.File, b blob, dir, diffID string, limits rootfs.Limits) (rootfs.UnpackResult, error) {
 	f, v, err := openBlob(root, b)
 	if err != nil {
 		return rootfs.UnpackResult{}, err
 	}
 	defer f.Close()
-	res, err := rootfs.Unpack(v, dir, limits, s.tracer)
+	return s.addLayer(v, dir, diffID, limits, v.check)
+}
+
+// addLayer is mkdir DIR && tar -x -C DIR < r, for a layer whose content
+// must be diffID; check reads what tar left of r and checks the blob's
+// digest. The layer's whiteouts are converted (whiteout.go), and it is kept
+// in layers/ (keepLayer).
+func (s *Store) addLayer(r io.Reader, dir, diffID string, limits rootfs.Limits, check func() error) (rootfs.UnpackResult, error) {
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return rootfs.UnpackResult{}, fmt.Errorf("make layer dir: %w", err)
+	}
+	res, err := rootfs.Unpack(r, dir, limits, s.tracer)
+	if err == nil {
+		// the digest is of the whole blob: read what tar left after its end
+		err = check()
+	}
 	if err != nil {
 		return res, err
 	}
-	// The digest is of the whole blob: read what tar left after its end.
-	if err := v.check(); err != nil {
-		return res, err
+	if res.DiffID != diffID {
+		return res, fmt.Errorf("its content's digest is %s, the image config says %s", res.DiffID, diffID)
 	}
 	err = convertWhiteouts(dir)
 	s.tracer.Step("convert whiteouts", "mknod NAME c 0 0 for each .wh.NAME in "+dir, "unix.Mknod, unix.Lsetxattr", err)
+	if err != nil {
+		return res, err
+	}
+	_, err = s.keepLayer(dir, diffID)
 	return res, err
 }
 

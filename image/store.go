@@ -1,24 +1,24 @@
-// Package image is kobako's local image store: the unpacked trees that
-// containers start from.
+// Package image is kobako's local image store: the layers that containers
+// start from, and the images that name them.
 //
 // Shell twin: the article keeps one image by hand, in one directory:
 //
 //	mkdir -p $ROOTFS && docker export $(docker create busybox) | tar -x -C $ROOTFS
 //
-// kobako keeps many, one per name, under its --data-root:
+// kobako keeps many, under its --data-root:
 //
-//	images/<name>/rootfs/      the unpacked tree (the overlay's lower layer)
-//	images/<name>/layer/       or, for an image made by commit, its own layer
-//	images/<name>/layers/N/    or, for one imported from docker save or OCI, its layers
-//	images/<name>/image.json   name, architecture, size, source, default command, layers
-//	tmp/<work dir>/            images being built or removed, each with a lock
+//	layers/<sha256>/           one layer's tree, shared by every image that has it (layerstore.go)
+//	images/<name>/image.json   name, architecture, size, source, default command, and its
+//	                           layers, lowest first: the overlay's lower layers
+//	tmp/<work dir>/            layers and images being built or removed, each with a lock
 //
 // An image appears by one rename(2) of a finished directory into images/ and
-// disappears by one rename out of it, so no command ever sees half an image.
+// disappears by one rename out of it, so no command ever sees half an image;
+// a layer appears in layers/ whole, by one rename too.
 // This file is the store itself (find, list, remove, and the locked work
-// dirs that make the renames safe); import.go builds images, busybox.go
-// builds the one that is always there, commit.go stacks a container's
-// layer on an image.
+// dirs that make the renames safe); import.go and layout.go build images
+// from tarballs, busybox.go builds the one that is always there, commit.go
+// stacks a container's layer on an image, layerstore.go keeps the layers.
 package image
 
 import (
@@ -63,13 +63,14 @@ type Image struct {
 	WorkingDir string   `json:"workingDir,omitempty"`
 	User       string   `json:"user,omitempty"`
 	Skipped    []string `json:"skipped,omitempty"` // tar entries left out at import (device nodes …)
-	Parent     string   `json:"parent,omitempty"`  // the image a commit stacked this one on: its layers are ours too
-	// LayerDirs are the image's layers, lowest first, relative to images/
-	// ("busybox/rootfs", "mine/layer"). Absent in stores made before
-	// commit existed: then the image is its rootfs alone.
-	LayerDirs []string `json:"layers,omitempty"`
-	Layers    []string `json:"-"` // LayerDirs as absolute paths, filled in by the store
-	Rootfs    string   `json:"-"` // absolute path of the image's own tree (its top layer), filled in by the store
+	Parent     string   `json:"parent,omitempty"`  // the image a commit stacked this one on
+	// LayerIDs are the image's layers, lowest first: "sha256:<hex>", a
+	// layer in layers/. A store of an older kobako has paths relative to
+	// images/ instead ("busybox/rootfs", "mine/layer"), or none: then the
+	// image is its rootfs/ alone. Those still run.
+	LayerIDs []string `json:"layers,omitempty"`
+	Layers   []string `json:"-"` // the layers' directories, absolute, filled in by the store
+	Rootfs   string   `json:"-"` // the top layer's directory, filled in by the store
 }
 
 var (
@@ -89,9 +90,8 @@ func exists(name string) error {
 
 const (
 	lockName     = "lock"       // in each work dir, flocked while the work goes on
-	metadataName = "image.json" // in each image dir, next to rootfs/ or layer/
-	rootfsName   = "rootfs"     // an imported or built-in image's tree
-	layerName    = "layer"      // a committed image's own layer
+	metadataName = "image.json" // in each image dir
+	rootfsName   = "rootfs"     // an older store's image tree, in its image dir
 )
 
 func (s *Store) imagesDir() string      { return filepath.Join(s.dataRoot, "images") }
@@ -169,29 +169,40 @@ func (s *Store) read(name string) (*Image, error) {
 	return &img, nil
 }
 
-// resolve fills in the paths of img's layers, from its LayerDirs.
+// resolve fills in the paths of img's layers, from its LayerIDs.
 func (s *Store) resolve(img *Image) error {
-	if len(img.LayerDirs) == 0 {
-		img.LayerDirs = []string{filepath.Join(img.Name, rootfsName)} // one layer, as every image was
+	if len(img.LayerIDs) == 0 {
+		img.LayerIDs = []string{filepath.Join(img.Name, rootfsName)} // an older store's one tree
 	}
 	images, err := filepath.Abs(s.imagesDir())
 	if err != nil {
 		return fmt.Errorf("find layers of image %s: %w", img.Name, err)
 	}
+	layers, err := filepath.Abs(s.layersDir())
+	if err != nil {
+		return fmt.Errorf("find layers of image %s: %w", img.Name, err)
+	}
 	img.Layers = nil
-	for _, dir := range img.LayerDirs {
-		// image.json is kobako's own, but a layer must stay inside images/
-		if !filepath.IsLocal(dir) {
-			return fmt.Errorf("image %s: layer %q is not inside the image store", img.Name, dir)
+	for _, id := range img.LayerIDs {
+		if h, err := layerHex(id); err == nil {
+			img.Layers = append(img.Layers, filepath.Join(layers, h))
+			continue
 		}
-		img.Layers = append(img.Layers, filepath.Join(images, dir))
+		// an older store's layer dir: image.json is kobako's own, but
+		// a layer must stay inside images/
+		if strings.HasPrefix(id, "sha256:") || !filepath.IsLocal(id) {
+			return fmt.Errorf("image %s: layer %q is not inside the image store", img.Name, id)
+		}
+		img.Layers = append(img.Layers, filepath.Join(images, id))
 	}
 	img.Rootfs = img.Layers[len(img.Layers)-1]
 	return nil
 }
 
-// Children returns the images committed on top of the image name: their
-// layers include its own, so it must stay while they do.
+// Children returns the images of an older store that use a layer kept in
+// the image name's own directory (a commit stacked on it): it must stay
+// while they do. Layers in layers/ need no such care: they stay while any
+// image lists them (Collect).
 func (s *Store) Children(name string) ([]string, error) {
 	list, err := s.List()
 	if err != nil {
@@ -199,16 +210,23 @@ func (s *Store) Children(name string) ([]string, error) {
 	}
 	var children []string
 	for _, img := range list {
-		if img.Parent == name {
-			children = append(children, img.Name)
+		if img.Name == name {
+			continue
+		}
+		for _, id := range img.LayerIDs {
+			if strings.HasPrefix(id, name+"/") {
+				children = append(children, img.Name)
+				break
+			}
 		}
 	}
 	return children, nil
 }
 
-// Remove deletes an image. The caller checks first that no container and
-// no child image (Children) uses it: a container's overlay has the image's
-// layers as its lower layers, and a child image's layers start with them.
+// Remove deletes an image, but not its layers: Collect removes those that
+// nothing uses any more. The caller checks first that no container uses
+// the image (or that rmi -f was asked), and no older store's child image
+// (Children).
 func (s *Store) Remove(name string) error {
 	if err := ValidName(name); err != nil {
 		return err

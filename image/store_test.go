@@ -5,7 +5,9 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,14 +106,17 @@ func TestImportGetListRemove(t *testing.T) {
 	requireRoot(t)
 	dataRoot := t.TempDir()
 	s := NewStore(dataRoot, nil)
-	img, err := s.Import(bytes.NewReader(smallImage(t, "bash")), "bash", ImportOptions{Source: "bash.tar"})
+	tarball := smallImage(t, "bash")
+	img, err := s.Import(bytes.NewReader(tarball), "bash", ImportOptions{Source: "bash.tar"})
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}
+	// The one layer is named by the tarball's digest.
+	layer := filepath.Join(dataRoot, "layers", fmt.Sprintf("%x", sha256.Sum256(tarball)))
 	// The host has /usr/bin/sh, but the image's /bin/sh does not exist:
 	// "bin -> /usr/bin" must be read inside the image.
 	if img.Name != "bash" || img.Arch != UnknownArch || img.Size != 5 || img.Source != "bash.tar" || !slices.Equal(img.Cmd, []string{"/bin/bash"}) ||
-		!slices.Equal(img.Skipped, []string{"dev/null"}) || img.Rootfs != filepath.Join(dataRoot, "images/bash/rootfs") {
+		!slices.Equal(img.Skipped, []string{"dev/null"}) || img.Rootfs != layer || !slices.Equal(img.Layers, []string{layer}) {
 		t.Errorf("Import = %+v", img)
 	}
 	checkNoWork(t, dataRoot)
@@ -144,6 +149,67 @@ func TestImportGetListRemove(t *testing.T) {
 	}
 	if err := s.Remove("bash"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second Remove error = %v, want ErrNotFound", err)
+	}
+	// bash's layer stays until collected; alpine's stays, it is used.
+	alpine, err := s.Get("alpine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed, err := s.Collect(nil)
+	if err != nil || !slices.Equal(removed, []string{"sha256:" + filepath.Base(layer)}) {
+		t.Errorf("Collect = %v, %v; want bash's layer", removed, err)
+	}
+	if _, err := os.Stat(alpine.Rootfs); err != nil {
+		t.Errorf("alpine's layer is gone: %v", err)
+	}
+	checkNoWork(t, dataRoot)
+}
+
+// Two images of the same content share one layer directory; it stays while
+// either image does, or while a container mounts it, or while someone
+// holds the layers.
+func TestLayersShared(t *testing.T) {
+	requireRoot(t)
+	dataRoot := t.TempDir()
+	s := NewStore(dataRoot, nil)
+	tarball := smallImage(t, "sh")
+	one, err := s.Import(bytes.NewReader(tarball), "one", ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := s.Import(bytes.NewReader(tarball), "two", ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Rootfs != two.Rootfs {
+		t.Fatalf("two imports of one tarball have layers %s and %s, want one shared", one.Rootfs, two.Rootfs)
+	}
+	if err := s.Remove("one"); err != nil {
+		t.Fatal(err)
+	}
+	if removed, err := s.Collect(nil); err != nil || len(removed) != 0 {
+		t.Fatalf("Collect with image two left = %v, %v; want nothing removed", removed, err)
+	}
+	if err := s.Remove("two"); err != nil {
+		t.Fatal(err)
+	}
+	// a container of the removed image (rmi -f) still mounts it
+	if removed, err := s.Collect([]string{two.Rootfs}); err != nil || len(removed) != 0 {
+		t.Fatalf("Collect with a container on it = %v, %v; want nothing removed", removed, err)
+	}
+	release, err := s.Hold()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed, err := s.Collect(nil); err != nil || len(removed) != 0 {
+		t.Fatalf("Collect while held = %v, %v; want nothing removed", removed, err)
+	}
+	release()
+	if removed, err := s.Collect(nil); err != nil || len(removed) != 1 {
+		t.Fatalf("Collect = %v, %v; want the layer removed", removed, err)
+	}
+	if _, err := os.Stat(one.Rootfs); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the unused layer is still there: %v", err)
 	}
 	checkNoWork(t, dataRoot)
 }

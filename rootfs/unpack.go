@@ -26,6 +26,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -69,15 +71,22 @@ func (l Limits) withDefaults() Limits {
 
 // UnpackResult says what Unpack made.
 type UnpackResult struct {
-	Entries int      // tar headers read
+	Entries int      // tar headers read; 0 for an empty layer, which images have
 	Bytes   int64    // bytes of regular-file data written
 	Skipped []string // entries neutralised (device nodes, unknown types), by name
+	// DiffID is "sha256:" and the digest of the uncompressed tar stream,
+	// as an image config's rootfs.diff_ids names a layer: the layer's
+	// name in the image store.
+	DiffID string
 }
 
 // Unpack extracts a tar stream (plain or gzip, sniffed from the first bytes)
-// into dest, an existing empty directory. It refuses the whole stream on the
+// into dest, an existing empty directory, and hashes the stream as it goes
+// (sha256sum of the uncompressed tar). It refuses the whole stream on the
 // first entry that would reach outside dest, and does not clean dest on
-// error: the caller builds into a temporary directory and removes it.
+// error: the caller builds into a temporary directory and removes it. An
+// empty stream is no error here: an image may have an empty layer, and the
+// callers for whom a tarball must hold something say so.
 func Unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackResult, error) {
 	res, err := unpack(r, dest, limits.withDefaults(), tr)
 	tr.Step("unpack image", "tar -x -C "+dest,
@@ -86,10 +95,13 @@ func Unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackRe
 }
 
 func unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackResult, error) {
-	stream, err := decompress(r, tr)
+	compressed, err := decompress(r, tr)
 	if err != nil {
 		return UnpackResult{}, err
 	}
+	// tar -x, and sha256sum of the same bytes on the way
+	digest := sha256.New()
+	stream := io.TeeReader(compressed, digest)
 	// cd DEST — an O_PATH handle: every later lookup starts from this inode,
 	// whatever happens to the path string dest.
 	root, err := os.OpenFile(dest, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -103,6 +115,12 @@ func unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackRe
 	if err := u.readAll(tar.NewReader(stream)); err != nil {
 		return u.result, err
 	}
+	// The digest is of the whole stream: tar stops reading at its end
+	// marker, the padding after it counts too (and gzip checks its CRC).
+	if _, err := io.Copy(io.Discard, stream); err != nil {
+		return u.result, fmt.Errorf("read the end of the tar stream: %w", err)
+	}
+	u.result.DiffID = "sha256:" + hex.EncodeToString(digest.Sum(nil))
 	// Directory modes, owners and times come last: filling a directory
 	// changes its mtime, and until then each one is 0700, root's alone.
 	return u.result, u.finishDirs()
@@ -126,9 +144,6 @@ func (u *unpacker) readAll(archive *tar.Reader) error {
 		if err := u.entry(hdr, archive); err != nil {
 			return err
 		}
-	}
-	if u.result.Entries == 0 {
-		return errors.New("tar stream has no entries: is it a docker export tarball?")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -353,7 +354,6 @@ func TestUnpackLimits(t *testing.T) {
 			`exceeds the limit of 16777216 bytes of file data at entry "b"`},
 		{"too many entries", makeTar(t, many...), "tar stream exceeds the limit of 10000 entries"},
 		{"not a tarball", []byte(strings.Repeat("not a tar ", 100)), "kobako reads plain or gzip-compressed tarballs"},
-		{"empty", nil, "tar stream has no entries"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -364,6 +364,37 @@ func TestUnpackLimits(t *testing.T) {
 			}
 			if res.Bytes > small.MaxBytes {
 				t.Errorf("wrote %d bytes, past the limit", res.Bytes)
+			}
+		})
+	}
+}
+
+// The layer's name: sha256 of the uncompressed stream, padding and all,
+// the same for the plain and the gzipped tarball; an empty layer is fine.
+func TestUnpackDiffID(t *testing.T) {
+	requireRoot(t)
+	plain := makeTar(t, tarFile("a", "a"), tarDir("d/", 0o755))
+	padded := append(slices.Clone(plain), make([]byte, 10240)...) // docker's tarballs end in more zeros
+	for _, tc := range []struct {
+		name   string
+		stream []byte
+		hashed []byte
+	}{
+		{"plain", plain, plain},
+		{"gzip", gzipped(t, plain), plain},
+		{"padded", padded, padded},
+		{"empty layer", makeTar(t), makeTar(t)},
+		{"no bytes at all", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			res, err := s.unpack(t, tc.stream, Limits{})
+			if err != nil {
+				t.Fatalf("Unpack: %v", err)
+			}
+			want := fmt.Sprintf("sha256:%x", sha256.Sum256(tc.hashed))
+			if res.DiffID != want {
+				t.Errorf("DiffID = %s, want %s", res.DiffID, want)
 			}
 		})
 	}

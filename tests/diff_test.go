@@ -90,7 +90,7 @@ func TestDiff(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.mustRun("run", "--rm", "busybox", "true") // the built-in image, made once
-	image := filepath.Join(e.dataRoot, "images", "busybox", "rootfs")
+	image := e.imageRootfs("busybox")
 	before := checksums(t, image)
 	want := wantChanges(t, image)
 
@@ -165,7 +165,7 @@ func TestExportImport(t *testing.T) {
 	}
 
 	for _, image := range []string{"fromstopped", "fromrunning"} {
-		rootfs := filepath.Join(e.dataRoot, "images", image, "rootfs")
+		rootfs := e.imageRootfs(image)
 		checkExported(t, image, rootfs)
 		out := e.mustRun("run", "--rm", image, "sh", "-c", "tail -1 /etc/passwd; test -e /bin/true || echo gone; cat /data/sym")
 		if out != "changed\ngone\nhi\n" {

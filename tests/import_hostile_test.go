@@ -318,7 +318,6 @@ func TestImportHostile(t *testing.T) {
 
 			_, stderr, code := e.run("import", "--name", image, tarball)
 			t.Logf("import: exit %d, stderr: %s", code, strings.TrimSpace(stderr))
-			rootfs := filepath.Join(e.dataRoot, "images", image, "rootfs")
 			switch {
 			case code != 0 && tc.want == accepted:
 				t.Errorf("import refused (exit %d), want it accepted:\n%s", code, stderr)
@@ -330,6 +329,7 @@ func TestImportHostile(t *testing.T) {
 				if !e.hasImage(image) {
 					t.Errorf("import succeeded, but images does not list %s", image)
 				}
+				rootfs := e.imageRootfs(image)
 				checkImageTree(t, rootfs, protected)
 				if tc.check != nil {
 					tc.check(t, rootfs, stderr)

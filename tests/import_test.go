@@ -221,7 +221,7 @@ func TestRmiInUse(t *testing.T) {
 	if !e.hasImage("bbu") {
 		t.Fatalf("images lost bbu after a refused rmi")
 	}
-	if _, err := os.Stat(filepath.Join(e.dataRoot, "images", "bbu", "rootfs", "bin", "busybox")); err != nil {
+	if _, err := os.Stat(filepath.Join(e.imageRootfs("bbu"), "bin", "busybox")); err != nil {
 		t.Errorf("bbu's rootfs damaged by a refused rmi: %v", err)
 	}
 	e.mustRun("rm", "user")

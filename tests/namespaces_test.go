@@ -134,7 +134,7 @@ func TestHostInvisible(t *testing.T) {
 	}
 
 	// ls / is the image's tree (plus, at most, mount points kobako adds).
-	imageRoot := dirEntries(t, filepath.Join(e.dataRoot, "images", "busybox", "rootfs"))
+	imageRoot := dirEntries(t, e.imageRootfs("busybox"))
 	inside := strings.Fields(e.mustRun("run", "--rm", "busybox", "ls", "-a", "/"))
 	for _, name := range imageRoot {
 		if !slices.Contains(inside, name) {
@@ -174,7 +174,7 @@ func TestWritesIsolated(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.mustRun("run", "--rm", "busybox", "true") // makes the image
-	image := filepath.Join(e.dataRoot, "images", "busybox", "rootfs")
+	image := e.imageRootfs("busybox")
 	busyboxSum := sha256File(t, filepath.Join(image, "bin", "busybox"))
 	passwdSum := sha256File(t, filepath.Join(image, "etc", "passwd"))
 	if host := sha256File(t, hostBusybox); busyboxSum != host {

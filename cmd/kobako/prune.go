@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/kobako/kobako/container"
+	"github.com/kobako/kobako/image"
 )
 
 // containerCommand groups commands about containers as a whole.
@@ -32,7 +34,7 @@ Example:
 				for _, c := range removed {
 					fmt.Println(c.Name)
 				}
-				return err
+				return errors.Join(err, collectLayers(store, image.NewStore(g.dataRoot, g.tracer)))
 			},
 		}},
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/kobako/kobako/container"
+	"github.com/kobako/kobako/image"
 )
 
 func rmCommand() *cli.Command {
@@ -47,6 +48,8 @@ Examples:
 				}
 				fmt.Println(ref)
 			}
+			// a container of an image removed by rmi -f held its layers
+			errs = append(errs, collectLayers(store, image.NewStore(g.dataRoot, g.tracer)))
 			return errors.Join(errs...)
 		},
 	}

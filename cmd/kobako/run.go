@@ -78,28 +78,11 @@ func runContainer(cmd *cli.Command) (container.Exit, error) {
 		return container.Exit{}, errors.New(`"run" needs an image: kobako run [OPTIONS] IMAGE [COMMAND...] (try: kobako run -it --rm busybox sh)`)
 	}
 	g := globals(cmd)
-	img, err := image.NewStore(g.dataRoot, g.tracer).Get(cmd.Args().First())
-	if err != nil {
-		return container.Exit{}, err
-	}
-	// An image for another machine runs only through binfmt_misc: refuse
-	// it, if it cannot, before anything is made.
-	if err := image.ThisMachine().CheckRunnable(img, os.Stderr); err != nil {
-		return container.Exit{}, err
-	}
-	spec, err := specFromFlags(cmd, img)
-	if err != nil {
-		return container.Exit{}, err
-	}
-	opts, err := createOptions(cmd, img, spec)
+	c, err := createContainer(cmd, g)
 	if err != nil {
 		return container.Exit{}, err
 	}
 	store := container.NewStore(g.root, g.dataRoot, g.tracer)
-	c, err := store.Create(opts)
-	if err != nil {
-		return container.Exit{}, err
-	}
 	if cmd.Bool("detach") {
 		if err := store.StartDetached(c); err != nil {
 			return container.Exit{}, err
@@ -108,6 +91,37 @@ func runContainer(cmd *cli.Command) (container.Exit, error) {
 		return container.Exit{}, nil
 	}
 	return store.Run(c, stdioFor(cmd))
+}
+
+// createContainer makes the container that run starts, from the image and
+// the flags. The image's layers are held from the moment the image is read
+// until the container that mounts them is recorded: an rmi meanwhile
+// leaves them for the container.
+func createContainer(cmd *cli.Command, g settings) (*container.Container, error) {
+	images := image.NewStore(g.dataRoot, g.tracer)
+	release, err := images.Hold()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	img, err := images.Get(cmd.Args().First())
+	if err != nil {
+		return nil, err
+	}
+	// An image for another machine runs only through binfmt_misc: refuse
+	// it, if it cannot, before anything is made.
+	if err := image.ThisMachine().CheckRunnable(img, os.Stderr); err != nil {
+		return nil, err
+	}
+	spec, err := specFromFlags(cmd, img)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := createOptions(cmd, img, spec)
+	if err != nil {
+		return nil, err
+	}
+	return container.NewStore(g.root, g.dataRoot, g.tracer).Create(opts)
 }
 
 // createOptions is the container's record-to-be: name, image, labels,

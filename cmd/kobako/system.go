@@ -1,7 +1,7 @@
 // kobako system df, kobako system prune: the store's disk space, and
 // getting it back.
 //
-// Shell twin: du -s -x /var/lib/kobako/images/* /var/lib/kobako/containers/*
+// Shell twin: du -s -x /var/lib/kobako/layers/* /var/lib/kobako/containers/*
 // for df; kobako container prune, then kobako rmi of each image no
 // container uses, for prune -a.
 package main
@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -38,11 +37,12 @@ func systemDfCommand() *cli.Command {
 		Name:  "df",
 		Usage: "show the disk space images, containers and logs take",
 		Description: `Shows how much disk the store (--data-root) takes, as du counts it: blocks
-on disk, links not followed, each hard-linked file once. A container's size
-is its writable layer (the overlay's upper dir, and its config): the image
-below it is counted once, with the image. ACTIVE images are the ones a
-container uses, ACTIVE containers the running ones; RECLAIMABLE is what
-kobako system prune -a would give back.
+on disk, links not followed, each hard-linked file once. An image's size is
+that of its layers; images share layers, and the total counts each layer
+once. A container's size is its writable layer (the overlay's upper dir,
+and its config): the image below it is counted with the image. ACTIVE
+images are the ones a container uses, ACTIVE containers the running ones;
+RECLAIMABLE is what kobako system prune -a would give back.
 
 Example:
    sudo kobako system df -v`,
@@ -67,6 +67,8 @@ Example:
 type storeUsage struct {
 	images     []imageUsage
 	containers []containerUsage
+	layers     map[string]int64 // each layer's size, by directory
+	active     map[string]bool  // the layers a container mounts
 }
 
 type imageUsage struct {
@@ -106,15 +108,40 @@ func diskUsage(g settings) (*storeUsage, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, img := range images {
-		// du -s -x images/NAME — its rootfs/ and image.json
-		size, err := fileutil.DiskUsage(filepath.Dir(img.Rootfs))
-		if err != nil {
+	u.layers, u.active = map[string]int64{}, map[string]bool{}
+	for _, c := range u.containers {
+		if err := u.addLayers(c.Overlay.Lower, true); err != nil {
 			return nil, err
+		}
+	}
+	for _, img := range images {
+		if err := u.addLayers(img.Layers, false); err != nil {
+			return nil, err
+		}
+		var size int64
+		for _, dir := range img.Layers {
+			size += u.layers[dir]
 		}
 		u.images = append(u.images, imageUsage{img, size, users[img.Name]})
 	}
 	return &u, nil
+}
+
+// addLayers measures the layers not measured yet, and marks them active
+// if a container mounts them.
+func (u *storeUsage) addLayers(dirs []string, mounted bool) error {
+	for _, dir := range dirs {
+		if _, measured := u.layers[dir]; !measured {
+			// du -s -x LAYER
+			size, err := fileutil.DiskUsage(dir)
+			if err != nil {
+				return err
+			}
+			u.layers[dir] = size
+		}
+		u.active[dir] = u.active[dir] || mounted
+	}
+	return nil
 }
 
 // printSummary prints docker's table: TYPE TOTAL ACTIVE SIZE RECLAIMABLE.
@@ -126,11 +153,14 @@ func (u *storeUsage) printSummary() error {
 	var images, containers, logs row
 	for _, img := range u.images {
 		images.total++
-		images.size += img.size
 		if img.users > 0 {
 			images.active++
-		} else {
-			images.reclaimable += img.size
+		}
+	}
+	for dir, size := range u.layers {
+		images.size += size
+		if !u.active[dir] {
+			images.reclaimable += size
 		}
 	}
 	for _, c := range u.containers {
@@ -182,7 +212,8 @@ func systemPruneCommand() *cli.Command {
 		Usage: "remove stopped containers, and with -a unused images",
 		Description: `Removes every stopped container, as kobako container prune does. With --all,
 it then removes every image that no container uses (the running ones, and
-any that are left), as kobako rmi would. It asks first; -f does not.
+any that are left), as kobako rmi would. Last, every layer that no image
+lists and no container mounts goes. It asks first; -f does not.
 
 Example:
    sudo kobako system prune -a -f`,
@@ -205,10 +236,14 @@ Example:
 			for _, c := range removed {
 				fmt.Println("deleted container", c.Name)
 			}
-			if err != nil || !cmd.Bool("all") {
+			images := image.NewStore(g.dataRoot, g.tracer)
+			if err == nil && cmd.Bool("all") {
+				err = pruneImages(containers, images)
+			}
+			if err != nil {
 				return err
 			}
-			return pruneImages(containers, image.NewStore(g.dataRoot, g.tracer))
+			return collectLayers(containers, images)
 		},
 	}
 }
@@ -247,7 +282,7 @@ func pruneImages(containers *container.Store, images *image.Store) error {
 		var errs []error
 		removed := false
 		for _, img := range list {
-			users, err := removeUnusedImage(containers, images, img.Name)
+			users, err := removeImage(containers, images, img.Name, false)
 			if err != nil {
 				errs = append(errs, err)
 				continue

@@ -54,12 +54,19 @@ func ReadJSON(path string, v any) error {
 // commands never change one container at once. The lock lives as long as
 // the returned unlock is not called (or the process lives).
 func LockDir(dir string) (unlock func(), err error) {
+	return FlockDir(dir, unix.LOCK_EX)
+}
+
+// FlockDir is flock(2) of a directory, with how = LOCK_SH or LOCK_EX, and
+// LOCK_NB not to wait: then a lock held elsewhere is an error that
+// errors.Is(err, unix.EWOULDBLOCK).
+func FlockDir(dir string, how int) (unlock func(), err error) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
-	// flock $DIR
-	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+	// flock [-s] [-n] $DIR
+	if err := unix.Flock(fd, how); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("flock %s: %w", dir, err)
 	}
