@@ -11,7 +11,8 @@
 //	/probe mountinfo           cat /proc/self/mountinfo (plain text)
 //
 // and, each in a file of its own: creds (ids, capabilities), stat and
-// writable (masks), exe-grab (CVE-2019-5736), syscalls (seccomp).
+// writable (masks), exe-grab (CVE-2019-5736), syscalls (seccomp), exchange
+// (the rename race of CVE-2021-30465).
 //
 // Each subcommand registers itself (see register); a new one is a new file.
 //
