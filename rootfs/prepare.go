@@ -30,20 +30,27 @@ import (
 	"github.com/kobako/kobako/internal/trace"
 )
 
+// Setup is what Prepare puts into the root, from the container's config.
+type Setup struct {
+	Overlay  *Overlay            // the image's layers and the container's own; nil: root is a plain directory
+	Mounts   []specs.Mount       // proc, /dev, volumes …, in order
+	Devices  []specs.LinuxDevice // device nodes made in /dev after the default ones (dev.go)
+	Cgroupfs *Cgroupfs           // how to expand a mount of type "cgroup" (cgroupfs.go)
+	Masks    Masks               // the paths to hide and to make read-only (masks.go)
+	Readonly bool                // root.readonly: the root itself read-only (--read-only)
+	Cwd      string              // the process's working directory: made here when the root goes read-only
+}
+
 // Prepare builds the container's file system at root, in the init's new
 // mount namespace: nothing it mounts is ever seen by the host.
-// devices are the config's device nodes, made in /dev after the default
-// ones (see dev.go); cgroupfs says how to expand a mount of type "cgroup"
-// (see cgroupfs.go); masks are the paths to hide and to make read-only
-// (see masks.go); readonly is the config's root.readonly.
-func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []specs.LinuxDevice, cgroupfs *Cgroupfs, masks Masks, readonly bool, tr *trace.Tracer) error {
+func Prepare(root string, s Setup, tr *trace.Tracer) error {
 	// First, cut propagation to the host: without it, a mount made here
 	// could appear on the host if / is a shared mount (systemd makes it so).
 	// mount --make-rslave /
 	if err := mount(tr, "stop mount propagation to the host", "mount --make-rslave /", "", "/", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return err
 	}
-	if err := mountRoot(root, overlay, tr); err != nil {
+	if err := mountRoot(root, s.Overlay, tr); err != nil {
 		return err
 	}
 	// Every later path is resolved from this handle, inside the root: a
@@ -53,9 +60,9 @@ func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []spec
 		return fmt.Errorf("open rootfs %s: %w", root, err)
 	}
 	defer rootDir.Close()
-	for _, m := range mounts {
+	for _, m := range s.Mounts {
 		if m.Type == "cgroup" {
-			err = mountCgroupfs(rootDir, m, cgroupfs, tr)
+			err = mountCgroupfs(rootDir, m, s.Cgroupfs, tr)
 		} else {
 			err = mountInRoot(rootDir, m, tr)
 		}
@@ -64,18 +71,27 @@ func Prepare(root string, overlay *Overlay, mounts []specs.Mount, devices []spec
 		}
 	}
 	// After the mounts: /dev is the tmpfs just mounted, not the image's.
-	if err := makeDev(rootDir, devices, tr); err != nil {
+	if err := makeDev(rootDir, s.Devices, tr); err != nil {
 		return err
 	}
 	// On top of every mount above: /proc and /sys are mounted, and
 	// /dev/null, the source of the masks, is made.
-	if err := applyMasks(rootDir, masks, tr); err != nil {
+	if err := applyMasks(rootDir, s.Masks, tr); err != nil {
 		return err
 	}
-	if !readonly {
+	if !s.Readonly {
 		return nil
 	}
-	// Last, when nothing is left to make in it: the root read-only.
+	// Last, when nothing is left to make in it: the root read-only. The
+	// working directory is made first (docker makes a missing one, and
+	// after this it could not be).
+	if s.Cwd != "" {
+		cwd, err := makeMountPoint(rootDir, s.Cwd)
+		if err != nil {
+			return fmt.Errorf("working directory: %w", err)
+		}
+		cwd.Close()
+	}
 	return remountReadOnly(rootDir, tr)
 }
 

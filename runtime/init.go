@@ -106,7 +106,11 @@ func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 	}
 	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the
 	// rootfs; mknod the devices in /dev.
-	if err := rootfs.Prepare(spec.Root.Path, cfg.Overlay, spec.Mounts, linuxDevices(spec.Linux), cfg.Cgroupfs, rootfs.MasksOf(spec.Linux), spec.Root.Readonly, tr); err != nil {
+	setup := rootfs.Setup{
+		Overlay: cfg.Overlay, Mounts: spec.Mounts, Devices: linuxDevices(spec.Linux), Cgroupfs: cfg.Cgroupfs,
+		Masks: rootfs.MasksOf(spec.Linux), Readonly: spec.Root.Readonly, Cwd: spec.Process.Cwd,
+	}
+	if err := rootfs.Prepare(spec.Root.Path, setup, tr); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
 	}
 	// ip link set lo up: the article's `unshare -n` leaves lo down; docker

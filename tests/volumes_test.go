@@ -101,6 +101,12 @@ func TestReadOnlyRoot(t *testing.T) {
 	if strings.TrimSpace(out) != "ok" {
 		t.Errorf("writes to /tmp and /dev/shm with --read-only failed: %q, stderr %q", out, stderr)
 	}
+	// A working directory the image lacks is made before the root goes
+	// read-only, as without --read-only; the root stays read-only.
+	out, stderr, code = e.run("run", "--rm", "--read-only", "-w", "/work/here", "busybox", "sh", "-c", "pwd; touch x")
+	if out != "/work/here\n" || code == 0 || !strings.Contains(stderr, "Read-only file system") {
+		t.Errorf("--read-only -w /work/here: exit %d, out %q, stderr %q; want pwd to work and touch to fail", code, out, stderr)
+	}
 }
 
 // B4/B5 for volumes: the image's /data is a symlink to /etc, absolute or
