@@ -74,7 +74,7 @@ func (s *Store) Commit(parent *Image, name string, opts CommitOptions) (*Image, 
 			return Image{}, fmt.Errorf("commit %s: %w", name, err)
 		}
 		return Image{
-			Arch: parent.Arch, Size: size, Cmd: parent.Cmd, Entrypoint: parent.Entrypoint, Env: parent.Env,
+			Arch: parent.Arch, Size: parent.Size + size, Cmd: parent.Cmd, Entrypoint: parent.Entrypoint, Env: parent.Env,
 			WorkingDir: parent.WorkingDir, User: parent.User, Parent: parent.Name,
 			Source:   "commit of container " + opts.Container,
 			LayerIDs: append(slices.Clone(parent.LayerIDs), id),

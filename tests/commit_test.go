@@ -23,6 +23,13 @@ func TestCommit(t *testing.T) {
 	e.mustRun("run", "--name", "c1", "busybox", "sh", "-c", changeScript)
 	e.mustRun("commit", "c1", "first")
 	checkUpper(t, e.imageRootfs("first")) // whiteout and opaque dir kept
+	// history: the new layer on top, then busybox's, shared with busybox
+	layers := e.imageLayers("first")
+	history := strings.Fields(strings.Split(e.mustRun("history", "--no-trunc", "first"), "\n")[2])
+	if len(layers) != 2 || layers[0] != e.imageRootfs("busybox") || len(history) != 4 ||
+		history[0] != "sha256:"+filepath.Base(layers[0]) || history[2] != "busybox" || history[3] != layers[0] {
+		t.Errorf("first's layers are %v, history's second line %q; want busybox's layer below its own, shared", layers, history)
+	}
 	if got := e.mustRun("run", "--rm", "first", "sh", "-c",
 		"cat /new; tail -1 /etc/passwd; test -e /bin/true || echo gone; ls /usr/bin"); got != "new\nchanged\ngone\nmine\n" {
 		t.Errorf("a container of the committed image sees %q; want /new, the change, the delete and only /usr/bin/mine", got)
@@ -38,7 +45,6 @@ func TestCommit(t *testing.T) {
 	// The child shares the parent's layers: rmi of the parent removes the
 	// name only, and the child still runs.
 	e.mustRun("rm", "c1")
-	layers := e.imageLayers("first")
 	e.mustRun("rmi", "busybox")
 	for _, dir := range layers {
 		if _, err := os.Stat(dir); err != nil {

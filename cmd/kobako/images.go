@@ -24,7 +24,8 @@ func imagesCommand() *cli.Command {
 and busybox once it has been built (the first kobako run busybox does that).
 ARCH is the machine its programs are for (GOARCH names: amd64, arm64 …), as
 read from their ELF headers at import or given with import --arch; unknown
-when the image has no program to read it from.
+when the image has no program to read it from. LAYERS is how many layers
+it stacks (kobako history IMAGE lists them).
 
 Example:
    sudo kobako images`,
@@ -37,10 +38,10 @@ Example:
 				return err
 			}
 			w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(w, "NAME\tARCH\tSIZE\tCREATED\tSOURCE")
+			fmt.Fprintln(w, "NAME\tARCH\tSIZE\tLAYERS\tCREATED\tSOURCE")
 			now := time.Now()
 			for _, img := range images {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s ago\t%s\n", img.Name, img.Arch, humanSize(img.Size), humanAge(now.Sub(img.Created)), img.Source)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s ago\t%s\n", img.Name, img.Arch, humanSize(img.Size), len(img.Layers), humanAge(now.Sub(img.Created)), img.Source)
 			}
 			return w.Flush()
 		},

@@ -107,6 +107,7 @@ func commands() []*cli.Command {
 		statsCommand(),
 		infoCommand(),
 		importCommand(),
+		historyCommand(),
 		commitCommand(),
 		imagesCommand(),
 		systemCommand(),
