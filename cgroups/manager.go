@@ -165,14 +165,16 @@ func removeParent(tr *trace.Tracer, dir string) {
 
 // makeLeaf makes parent and then leaf. If a concurrent Destroy removed the
 // parent between the two mkdirs, the leaf's mkdir fails with ENOENT: make
-// both again.
+// both again. So does preparing the parent, with ENOENT, or with ENODEV
+// when the parent went while one of its files was open (the kernel's
+// answer to reading a removed cgroup's file).
 func makeLeaf(tr *trace.Tracer, parent, leaf string, prepareParent func() error) error {
 	var err error
 	for i := 0; i < 10; i++ {
 		if err = mkdir(tr, parent); err != nil {
 			return fmt.Errorf("mkdir %s: %w", parent, err)
 		}
-		if err = prepareParent(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err = prepareParent(); err != nil && !parentGone(err) {
 			return err
 		}
 		if err == nil {
@@ -185,4 +187,9 @@ func makeLeaf(tr *trace.Tracer, parent, leaf string, prepareParent func() error)
 		return fmt.Errorf("mkdir %s: %w", leaf, err)
 	}
 	return nil
+}
+
+// parentGone says whether err is what a cgroup removed under us gives.
+func parentGone(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV)
 }
