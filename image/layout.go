@@ -160,9 +160,10 @@ func (s *Store) addLayer(r io.Reader, dir, diffID string, limits rootfs.Limits, 
 		return rootfs.UnpackResult{}, fmt.Errorf("make layer dir: %w", err)
 	}
 	res, err := rootfs.Unpack(r, dir, limits, s.tracer)
-	if err == nil {
-		// the digest is of the whole blob: read what tar left after its end
-		err = check()
+	// The digest is of the whole blob: read what tar left after its end. A
+	// corrupt blob also explains why tar failed, if it did: say that.
+	if cerr := check(); cerr != nil {
+		return res, cerr
 	}
 	if err != nil {
 		return res, err

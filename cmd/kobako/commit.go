@@ -1,8 +1,8 @@
 // kobako commit: make an image of a stopped container's changes.
 //
 // Shell twin: docker commit $CID NAME — for kobako, cp -a of the
-// container's upper dir into images/NAME/layer, stacked on the container's
-// image. The work is image.Store.Commit's; this file finds the container
+// container's upper dir into a new layer, layers/<sha256>, stacked on the
+// container's image. The work is image.Store.Commit's; this file finds the container
 // and makes sure its layer holds still.
 package main
 
@@ -30,9 +30,9 @@ diff lists) on top, as one more layer. A container of it sees the files
 the container wrote and changed, and not the ones it deleted.
 
 This is the "Copy on Write" chapter stacked one storey higher: overlayfs
-takes several lower layers, and an image is now a list of them. The image
-the container was made from stays as it is, shared; kobako rmi refuses to
-remove it while NAME exists.
+takes several lower layers, and an image is a list of them. The image the
+container was made from stays as it is, and NAME shares its layers: they
+stay while either image does.
 
 The container must be stopped (docker pauses a running one instead): its
 layer is copied file by file, and must not change meanwhile.

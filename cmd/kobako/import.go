@@ -134,7 +134,7 @@ func importFlags(cmd *cli.Command, arg string) (name, arch string, err error) {
 	if name, err = importName(cmd.String("name"), arg); err != nil {
 		return "", "", err
 	}
-	arch, err = importArch(cmd.String("arch"))
+	arch, err = archFlag(cmd, "arch")
 	return name, arch, err
 }
 
@@ -151,15 +151,16 @@ func importName(flag, file string) (string, error) {
 	return name, image.ValidName(name)
 }
 
-// importArch is --arch, checked before anything is read; "" lets the store
-// read the architecture from the image's programs.
-func importArch(flag string) (string, error) {
-	if flag == "" {
+// archFlag is the flag name (--arch, --platform), checked before anything
+// is read; "" lets the store find the architecture out.
+func archFlag(cmd *cli.Command, name string) (string, error) {
+	value := cmd.String(name)
+	if value == "" {
 		return "", nil
 	}
-	arch, err := image.ParseArch(flag)
+	arch, err := image.ParseArch(value)
 	if err != nil {
-		return "", fmt.Errorf("--arch: %w", err)
+		return "", fmt.Errorf("--%s: %w", name, err)
 	}
 	return arch, nil
 }

@@ -107,6 +107,7 @@ func commands() []*cli.Command {
 		statsCommand(),
 		infoCommand(),
 		importCommand(),
+		pullCommand(),
 		historyCommand(),
 		commitCommand(),
 		imagesCommand(),
