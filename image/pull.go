@@ -25,12 +25,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -203,7 +205,8 @@ func (s *Store) pullLayer(layer v1.Layer, diffID, dir string, opts PullOptions) 
 	if _, err := os.Lstat(filepath.Join(s.layersDir(), h)); err == nil {
 		_, done := report(digest.String(), size, nil)
 		done()
-		return rootfs.UnpackResult{}, nil
+		bytes, err := layerBytes(filepath.Join(s.layersDir(), h))
+		return rootfs.UnpackResult{Bytes: bytes}, err
 	}
 	compressed, err := layer.Compressed() // verifies its digest as it is read
 	if err != nil {
@@ -222,6 +225,32 @@ func (s *Store) pullLayer(layer v1.Layer, diffID, dir string, opts PullOptions) 
 		return res, fmt.Errorf("%s: %w", digest, oneLine(err))
 	}
 	return res, nil
+}
+
+// layerBytes is du --apparent-size of a layer the store has: the bytes of
+// its regular files, each hard-linked one once, as its unpacking counted
+// them for the image's size.
+func layerBytes(dir string) (int64, error) {
+	var n int64
+	seen := map[uint64]bool{}
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
+			if seen[st.Ino] {
+				return nil
+			}
+			seen[st.Ino] = true
+		}
+		n += info.Size()
+		return nil
+	})
+	return n, err
 }
 
 // oneLine keeps an error to its first line: a registry's error body can

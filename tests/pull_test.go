@@ -378,6 +378,17 @@ func TestPullSharesLayers(t *testing.T) {
 		t.Errorf("second pull: layers %v, want the base %s already there and the top downloaded", layers, short(baseDigest))
 	}
 
+	// beta's size counts the base it found in the store, as alpha's does
+	sizes := map[string]string{}
+	for _, l := range strings.Split(e.mustRun("images"), "\n") {
+		if f := strings.Fields(l); len(f) > 2 {
+			sizes[f[0]] = f[2]
+		}
+	}
+	if sizes["alpha:v1"] != sizes["beta:v1"] {
+		t.Errorf("images shows alpha:v1 of %s and beta:v1 of %s; want the same (one byte apart)", sizes["alpha:v1"], sizes["beta:v1"])
+	}
+
 	alpha, beta := e.imageLayers("alpha:v1"), e.imageLayers("beta:v1")
 	if len(alpha) != 2 || len(beta) != 2 {
 		t.Fatalf("layers: alpha %v, beta %v; want 2 each", alpha, beta)

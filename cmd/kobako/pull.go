@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v3"
+	"golang.org/x/term"
 
 	"github.com/kobako/kobako/image"
 )
@@ -96,14 +97,16 @@ func pullOptions(cmd *cli.Command) (image.PullOptions, error) {
 	return opts, nil
 }
 
-// showLayer says what happens to each layer, and shows its download on a
-// terminal.
+// showLayer says what happens to each layer: a progress bar of its
+// download on a terminal, a line elsewhere.
 func showLayer(digest string, size int64, r io.Reader) (io.Reader, func()) {
 	short := strings.TrimPrefix(digest, "sha256:")[:12]
 	if r == nil {
 		fmt.Fprintf(os.Stderr, "%s: already exists\n", short)
 		return nil, func() {}
 	}
-	fmt.Fprintf(os.Stderr, "%s: downloading %s\n", short, humanSize(size))
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		fmt.Fprintf(os.Stderr, "%s: downloading %s\n", short, humanSize(size))
+	}
 	return withProgress(r, size, short)
 }
