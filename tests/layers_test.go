@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -51,16 +50,6 @@ func (e *env) imageRootfs(name string) string {
 	return layers[len(layers)-1]
 }
 
-// inode is ls -i of a file.
-func inode(t *testing.T, path string) uint64 {
-	t.Helper()
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.Sys().(*syscall.Stat_t).Ino
-}
-
 // Two containers of one image mount the very same layer directories: a
 // file neither of them changed is one inode on the host, and overlayfs
 // shows each container that inode (its lower layers and upper dirs are on
@@ -69,7 +58,7 @@ func TestLayersSharedByContainers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.mustRun("run", "--rm", "busybox", "true") // the built-in image, made once
-	host := inode(t, filepath.Join(e.imageRootfs("busybox"), "bin", "busybox"))
+	_, host := statIno(t, filepath.Join(e.imageRootfs("busybox"), "bin", "busybox"))
 	for _, name := range []string{"one", "two"} {
 		e.mustRun("run", "-d", "--name", name, "busybox", "sleep", "30")
 		got := strings.TrimSpace(e.mustRun("exec", name, "stat", "-c", "%i", "/bin/busybox"))
