@@ -26,8 +26,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -99,9 +97,9 @@ func unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackRe
 	if err != nil {
 		return UnpackResult{}, err
 	}
-	// tar -x, and sha256sum of the same bytes on the way
-	digest := sha256.New()
-	stream := io.TeeReader(compressed, digest)
+	// tar -x, with sha256sum of the same bytes on the way (readahead.go)
+	stream := newReadAhead(compressed)
+	defer stream.Close()
 	// cd DEST — an O_PATH handle: every later lookup starts from this inode,
 	// whatever happens to the path string dest.
 	root, err := os.OpenFile(dest, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -120,7 +118,7 @@ func unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackRe
 	if _, err := io.Copy(io.Discard, stream); err != nil {
 		return u.result, fmt.Errorf("read the end of the tar stream: %w", err)
 	}
-	u.result.DiffID = "sha256:" + hex.EncodeToString(digest.Sum(nil))
+	u.result.DiffID = stream.Sum()
 	// Directory modes, owners and times come last: filling a directory
 	// changes its mtime, and until then each one is 0700, root's alone.
 	return u.result, u.finishDirs()

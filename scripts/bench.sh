@@ -58,7 +58,8 @@ bench_run() {
 	# The busybox image, built once; the runc bundle gets a copy of its tree.
 	k run --rm busybox /bin/true
 	mkdir "$work/bundle"
-	cp -a "$work/data/images/busybox/rootfs" "$work/bundle/rootfs"
+	# busybox has one layer: its directory is the tree (kobako history shows it)
+	cp -a "$(k history --no-trunc busybox | awk 'NR == 2 {print $NF}')" "$work/bundle/rootfs"
 	(cd "$work/bundle" && runc spec)
 	sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"/"\/bin\/true"/' \
 		-e "s|\"linux\": {|\"linux\": {\n\t\t\"cgroupsPath\": \"$cgroup\",|" "$work/bundle/config.json"
