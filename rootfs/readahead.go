@@ -13,7 +13,6 @@ package rootfs
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"hash"
 	"io"
 )
@@ -61,11 +60,9 @@ func (ra *readAhead) fill(r io.Reader) {
 		default:
 			buf = make([]byte, chunkSize)
 		}
-		n, err := io.ReadFull(r, buf)
+		// one read: what a pipe has now, a whole chunk from a file
+		n, err := r.Read(buf)
 		ra.digest.Write(buf[:n])
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			err = io.EOF // a last, short chunk
-		}
 		select {
 		case ra.chunks <- chunk{buf, buf[:n], err}:
 		case <-ra.stop:

@@ -177,3 +177,46 @@ func TestImportKilled(t *testing.T) {
 		t.Errorf("import after the killed one: exit %d, %s", code, stderr)
 	}
 }
+
+// A killed commit leaves no image and no layer of its own; the next
+// command removes its work dir. The container's layer is big enough for
+// the copy to take a while, and kobako is killed once it has begun.
+func TestCommitKilled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun("run", "--name", "big", "busybox", "sh", "-c",
+		"for i in $(seq 200); do dd if=/dev/zero of=/f$i bs=64k count=4 2>/dev/null; done")
+	before, _ := os.ReadDir(filepath.Join(e.dataRoot, "layers"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := e.command(ctx, "commit", "big", "half")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(e.dataRoot, "tmp")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if copied, _ := filepath.Glob(filepath.Join(tmp, "build-*", "layer", "f*")); len(copied) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the commit never started copying")
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	if e.hasImage("half") { // and images sweeps the dead work dir
+		t.Errorf("a killed commit registered its image")
+	}
+	if after, _ := os.ReadDir(filepath.Join(e.dataRoot, "layers")); len(after) != len(before) {
+		t.Errorf("layers/ had %d entries before the killed commit, %d after", len(before), len(after))
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("tmp/ still has %v after the next command", left)
+	}
+	e.mustRun("commit", "big", "half")
+	if got := e.mustRun("run", "--rm", "half", "sh", "-c", "ls / | grep -c '^f'"); got != "200\n" {
+		t.Errorf("the commit after the killed one has %q files f*, want 200", got)
+	}
+}
