@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,6 +30,7 @@ func layeredImage(t *testing.T) (layers [][]byte, config []byte) {
 		{tarDir("a/", 0o755), tarFile("a/f", 0o644, []byte("f\n")), tarDir("b/", 0o755), tarFile("b/x", 0o644, []byte("old x\n"))},
 		{tarDir("a/", 0o755), tarFile("a/.wh.f", 0o644, nil), tarDir("b/", 0o755),
 			tarFile("b/.wh..wh..opq", 0o644, nil), tarFile("b/new", 0o644, []byte("new file\n"))},
+		{}, // an empty layer, as docker builds have for some steps
 	} {
 		path := filepath.Join(t.TempDir(), "layer.tar")
 		writeTar(t, path, i == 1, entries) // one layer gzipped: OCI allows either
@@ -158,9 +160,16 @@ func TestImportLayers(t *testing.T) {
 	ociLayout(t, layers, config).tarball(t, ociTar)
 	ociLayout(t, layers, config).writeDir(t, ociDir)
 
+	var first []string
 	for _, tc := range []struct{ name, from string }{{"save", save}, {"ocitar", ociTar}, {"ocidir", ociDir}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.mustRun("import", "--name", tc.name, tc.from)
+			// the same layers, whatever the archive: one copy of each
+			if layers := e.imageLayers(tc.name); first == nil {
+				first = layers
+			} else if !slices.Equal(layers, first) {
+				t.Errorf("%s's layers are %v, the first import's %v: not shared", tc.name, layers, first)
+			}
 			out := e.mustRun("run", "--rm", tc.name)
 			if want := "bar\nnew file\n/b\nf gone\n"; out != want {
 				t.Errorf("run %s printed %q, want %q (FOO, only the new file in /b, cwd /b, /a/f whited out)", tc.name, out, want)
@@ -170,8 +179,14 @@ func TestImportLayers(t *testing.T) {
 			if want := "baz\n/a\n"; out != want {
 				t.Errorf("run -e -w %s printed %q, want %q", tc.name, out, want)
 			}
-			e.mustRun("rmi", tc.name)
 		})
+	}
+	if len(first) != 4 {
+		t.Errorf("the image has layers %v, want 4 (the empty one too)", first)
+	}
+	e.mustRun("rmi", "save", "ocitar", "ocidir")
+	if left := dirEntries(t, filepath.Join(e.dataRoot, "layers")); len(left) > 0 {
+		t.Errorf("layers/ holds %v after rmi of every image", left)
 	}
 }
 
