@@ -83,7 +83,7 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*Image,
 		return nil, err
 	}
 	return s.stage(local, func(work string) (Image, error) {
-		return s.pullLayers(remoteImage, work, ref, arch, opts)
+		return s.pullLayers(remoteImage, work, parsed, arch, opts)
 	})
 }
 
@@ -155,7 +155,7 @@ func registryError(ref name.Reference, err error) error {
 
 // pullLayers downloads and unpacks the image's layers, lowest first, and
 // returns the image's fields that its config and layers tell.
-func (s *Store) pullLayers(img v1.Image, work, ref, arch string, opts PullOptions) (Image, error) {
+func (s *Store) pullLayers(img v1.Image, work string, ref name.Reference, arch string, opts PullOptions) (Image, error) {
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		return Image{}, err
@@ -169,7 +169,8 @@ func (s *Store) pullLayers(img v1.Image, work, ref, arch string, opts PullOption
 		return Image{}, fmt.Errorf("pull %s: %w", ref, oneLine(err))
 	}
 	out := Image{
-		Arch: arch, Source: ref + "@" + digest.String(), Cmd: cfg.Config.Cmd, Entrypoint: cfg.Config.Entrypoint,
+		// where it came from, pinned: docker.io/library/bash@sha256:…
+		Arch: arch, Source: ref.Context().Name() + "@" + digest.String(), Cmd: cfg.Config.Cmd, Entrypoint: cfg.Config.Entrypoint,
 		Env: cfg.Config.Env, WorkingDir: cfg.Config.WorkingDir, User: cfg.Config.User,
 	}
 	for i, layer := range layers {

@@ -320,6 +320,13 @@ func TestPullLayers(t *testing.T) {
 	if got := e.imageArch("tools:1.0"); got != runtime.GOARCH {
 		t.Errorf("images: ARCH of tools:1.0 = %q, want %s", got, runtime.GOARCH)
 	}
+	manifest, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if source := host + "/test/tools@" + manifest.String(); !strings.Contains(e.mustRun("images"), source) {
+		t.Errorf("images does not show tools:1.0's source as %s:\n%s", source, e.mustRun("images"))
+	}
 
 	dirs := e.imageLayers("tools:1.0")
 	if len(dirs) != 2 {

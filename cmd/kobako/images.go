@@ -20,8 +20,10 @@ func imagesCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "images",
 		Usage: "list images",
-		Description: `Lists the images in the store (--data-root): the ones made with kobako import,
-and busybox once it has been built (the first kobako run busybox does that).
+		Description: `Lists the images in the store (--data-root): the ones made with kobako pull,
+import and commit, and busybox once it has been built (the first kobako run
+busybox does that). SOURCE is where each came from: for a pulled image, its
+repository and the digest of its manifest.
 ARCH is the machine its programs are for (GOARCH names: amd64, arm64 …), as
 read from their ELF headers at import or given with import --arch; unknown
 when the image has no program to read it from. LAYERS is how many layers
