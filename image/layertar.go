@@ -58,6 +58,7 @@ type layerWriter struct {
 // entry writes srcName in dir as name, and what is below it.
 func (w *layerWriter) entry(dir *os.File, srcName, name string) error {
 	var st unix.Stat_t
+	// stat NAME, the symlink itself and not what it points to
 	if err := unix.Fstatat(int(dir.Fd()), srcName, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("stat %s: %w", name, err)
 	}
@@ -76,6 +77,7 @@ func (w *layerWriter) entry(dir *os.File, srcName, name string) error {
 		return w.file(dir, srcName, hdr, &st, xattrs)
 	case unix.S_IFLNK:
 		buf := make([]byte, unix.PathMax)
+		// readlink NAME
 		n, err := unix.Readlinkat(int(dir.Fd()), srcName, buf)
 		if err != nil {
 			return fmt.Errorf("readlink %s: %w", name, err)
@@ -120,6 +122,7 @@ func (w *layerWriter) dir(parent *os.File, srcName string, hdr *tar.Header, xatt
 		return err
 	}
 	defer d.Close()
+	// ls NAME
 	names, err := d.Readdirnames(-1)
 	if err != nil {
 		return fmt.Errorf("list %s: %w", hdr.Name, err)
@@ -143,6 +146,7 @@ func (w *layerWriter) file(dir *os.File, srcName string, hdr *tar.Header, st *un
 		}
 		w.links[key] = hdr.Name
 	}
+	// cat NAME, never through a symlink
 	fd, err := unix.Openat(int(dir.Fd()), srcName, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", hdr.Name, err)
