@@ -151,14 +151,10 @@ func TestImportKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmp := filepath.Join(e.dataRoot, "tmp")
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if work, _ := filepath.Glob(filepath.Join(tmp, "build-*", "tree", "bin")); len(work) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the import never started unpacking")
-		}
-	}
+	waitFor(t, "the import to start unpacking", func() bool {
+		work, _ := filepath.Glob(filepath.Join(tmp, "build-*", "tree", "bin"))
+		return len(work) > 0
+	})
 	cmd.Process.Kill()
 	cmd.Wait()
 	stdin.Close()
@@ -195,6 +191,8 @@ func TestCommitKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmp := filepath.Join(e.dataRoot, "tmp")
+	// Every millisecond, not waitFor's 20: the copy takes a few tenths of
+	// a second only, and nothing makes it wait.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		if copied, _ := filepath.Glob(filepath.Join(tmp, "build-*", "layer", "f*")); len(copied) > 0 {
 			break
