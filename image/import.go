@@ -39,7 +39,7 @@ type ImportOptions struct {
 // manifest.json last): so it is unpacked as the image's tree first, and an
 // archive's layers are then unpacked from that tree (layout.go).
 func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, error) {
-	arch, err := s.prepareImport(name, opts)
+	arch, err := s.PrepareImport(name, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, er
 // (or an unpacked docker save archive) on the host. dir is read, never
 // changed, and treated as hostile as a tarball is.
 func (s *Store) ImportLayout(dir, name string, opts ImportOptions) (*Image, error) {
-	arch, err := s.prepareImport(name, opts)
+	arch, err := s.PrepareImport(name, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +98,10 @@ func (s *Store) ImportLayout(dir, name string, opts ImportOptions) (*Image, erro
 	})
 }
 
-// prepareImport checks the name and the given architecture before
+// PrepareImport checks the name and the given architecture before
 // anything is read, and returns the architecture ("" to find it out).
-func (s *Store) prepareImport(name string, opts ImportOptions) (string, error) {
+// A pull calls it before it asks the registry for anything.
+func (s *Store) PrepareImport(name string, opts ImportOptions) (string, error) {
 	if err := ValidName(name); err != nil {
 		return "", err
 	}

@@ -133,7 +133,7 @@ func TestManPage(t *testing.T) {
 	}
 }
 
-// make install DESTDIR=… puts the binary, both completions and the man
+// make install DESTDIR=… puts the binaries, both completions and the man
 // page in place, and make uninstall takes them away. BIN= makes it install
 // the binary under test rather than build one.
 func TestInstall(t *testing.T) {
@@ -154,7 +154,8 @@ func TestInstall(t *testing.T) {
 	makeIn("install")
 
 	want := map[string]string{
-		"usr/bin/kobako": readString(t, kobako),
+		"usr/bin/kobako":      readString(t, kobako),
+		"usr/bin/kobako-pull": readString(t, filepath.Join(filepath.Dir(kobako), "kobako-pull")),
 		"usr/share/bash-completion/completions/kobako": kobakoOutput(t, "completion", "bash"),
 		"usr/share/zsh/site-functions/_kobako":         kobakoOutput(t, "completion", "zsh"),
 		"usr/share/man/man1/kobako.1":                  kobakoOutput(t, "man"),

@@ -69,7 +69,8 @@ func testMain(m *testing.M) int {
 }
 
 // buildKobako builds ./cmd/kobako of this module into dir, static as the
-// Makefile builds it: the container's init is the same file, re-executed.
+// Makefile builds it (the container's init is the same file,
+// re-executed), and ./cmd/kobako-pull beside it.
 func buildKobako(dir string) (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
@@ -79,14 +80,16 @@ func buildKobako(dir string) (string, error) {
 	if gomod == "" || gomod == os.DevNull {
 		return "", errors.New("go env GOMOD: not inside the kobako module")
 	}
-	bin := filepath.Join(dir, "kobako")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/kobako")
-	cmd.Dir = filepath.Dir(gomod)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	// and kobako-pull next to it, where kobako pull looks for it
+	for _, name := range []string{"kobako", "kobako-pull"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
+		cmd.Dir = filepath.Dir(gomod)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build: %w\n%s", err, out)
+		}
 	}
-	return bin, nil
+	return filepath.Join(dir, "kobako"), nil
 }
 
 // missing reports a missing prerequisite: a loud skip on a workstation, a

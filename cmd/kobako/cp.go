@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/kobako/kobako/container"
+	"github.com/kobako/kobako/internal/termui"
 )
 
 func cpCommand() *cli.Command {
@@ -82,7 +83,7 @@ func copyFiles(cmd *cli.Command) error {
 	}
 	if len(res.Skipped) > 0 {
 		fmt.Fprintf(os.Stderr, "kobako: skipped %d device nodes and sockets (cp copies neither): %s\n",
-			len(res.Skipped), listSome(res.Skipped, 5))
+			len(res.Skipped), termui.List(res.Skipped, 5))
 	}
 	return nil
 }

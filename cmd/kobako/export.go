@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kobako/kobako/container"
+	"github.com/kobako/kobako/internal/termui"
 )
 
 func exportCommand() *cli.Command {
@@ -74,7 +75,7 @@ func exportContainer(cmd *cli.Command, ref, file string) error {
 		res, err := store.Export(c, w)
 		if err == nil && len(res.Skipped) > 0 {
 			fmt.Fprintf(os.Stderr, "kobako: skipped %d device nodes and sockets (an image gets its /dev from kobako): %s\n",
-				len(res.Skipped), listSome(res.Skipped, 5))
+				len(res.Skipped), termui.List(res.Skipped, 5))
 		}
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kobako/kobako/image"
 	"github.com/kobako/kobako/internal/fileutil"
+	"github.com/kobako/kobako/internal/termui"
 )
 
 func historyCommand() *cli.Command {
@@ -67,7 +68,7 @@ Example:
 				if !cmd.Bool("no-trunc") {
 					id = id[:min(len(id), len("sha256:")+12)]
 				}
-				line := fmt.Sprintf("%s\t%s\t%s", id, humanSize(size), sharers(all, img.Name, dir))
+				line := fmt.Sprintf("%s\t%s\t%s", id, termui.Size(size), sharers(all, img.Name, dir))
 				if cmd.Bool("no-trunc") {
 					line += "\t" + dir
 				}

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/kobako/kobako/image"
+	"github.com/kobako/kobako/internal/termui"
 )
 
 func imagesCommand() *cli.Command {
@@ -43,23 +44,11 @@ Example:
 			fmt.Fprintln(w, "NAME\tARCH\tSIZE\tLAYERS\tCREATED\tSOURCE")
 			now := time.Now()
 			for _, img := range images {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s ago\t%s\n", img.Name, img.Arch, humanSize(img.Size), len(img.Layers), humanAge(now.Sub(img.Created)), img.Source)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s ago\t%s\n", img.Name, img.Arch, termui.Size(img.Size), len(img.Layers), humanAge(now.Sub(img.Created)), img.Source)
 			}
 			return w.Flush()
 		},
 	}
-}
-
-// humanSize writes a size as docker does: three significant digits and
-// decimal units, 1.2MB for 1 234 567 bytes.
-func humanSize(bytes int64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
-	size, unit := float64(bytes), 0
-	for size >= 999.5 && unit < len(units)-1 { // 999.5 would print as "1e+03"
-		size /= 1000
-		unit++
-	}
-	return fmt.Sprintf("%.3g%s", size, units[unit])
 }
 
 // humanAge writes how long ago something happened, as docker does: "3

@@ -15,12 +15,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/kobako/kobako/image"
+	"github.com/kobako/kobako/internal/termui"
 )
 
 func importCommand() *cli.Command {
@@ -95,7 +95,7 @@ func importTarball(ctx context.Context, cmd *cli.Command, file string) error {
 	defer in.Close()
 
 	g := globals(cmd)
-	r, done := withProgress(cancelableReader{ctx, in}, size, "importing "+name)
+	r, done := termui.Progress(cancelableReader{ctx, in}, size, "importing "+name)
 	img, err := image.NewStore(g.dataRoot, g.tracer).Import(r, name, image.ImportOptions{Source: source, Arch: arch})
 	done()
 	return reportImport(img, err)
@@ -121,11 +121,7 @@ func reportImport(img *image.Image, err error) error {
 	if err != nil {
 		return err
 	}
-	if len(img.Skipped) > 0 {
-		fmt.Fprintf(os.Stderr, "kobako: skipped %d device nodes and other special files (kobako makes /dev itself): %s\n",
-			len(img.Skipped), listSome(img.Skipped, 5))
-	}
-	fmt.Println(img.Name)
+	termui.NewImage(img)
 	return nil
 }
 
@@ -196,12 +192,4 @@ func (c cancelableReader) Read(p []byte) (int, error) {
 		return 0, errors.New("import interrupted")
 	}
 	return c.r.Read(p)
-}
-
-// listSome joins the first n names and says how many more there are.
-func listSome(names []string, n int) string {
-	if len(names) <= n {
-		return strings.Join(names, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }

@@ -1,20 +1,19 @@
 // kobako pull: an image from a registry, docker.io or any other that
-// speaks the OCI distribution API. The work is image.Store.Pull's; this
-// file turns the command line into options, and shows each layer.
+// speaks the OCI distribution API. This file checks the command line and
+// hands over to kobako-pull, the binary next to kobako that does the work
+// (cmd/kobako-pull says why it is a binary of its own).
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v3"
-	"golang.org/x/term"
 
 	"github.com/kobako/kobako/image"
 )
@@ -41,6 +40,9 @@ Credentials: --creds, or what docker login saved (~/.docker/config.json).
 Registries on localhost and private addresses are spoken to in plain
 HTTP if they do not speak HTTPS; --insecure allows that for any.
 
+The work is done by kobako-pull, a binary next to kobako: the HTTP and
+registry code stays out of kobako itself, which every container's init is.
+
 Examples:
    sudo kobako pull busybox
    sudo kobako pull --platform linux/arm64 ubuntu:24.04
@@ -61,52 +63,63 @@ Examples:
 			if cmd.Args().Len() != 1 {
 				return errors.New(`"pull" needs one image: kobako pull [REGISTRY/]NAME[:TAG|@DIGEST] (try: kobako pull busybox)`)
 			}
-			opts, err := pullOptions(cmd)
+			argv, env, err := pullerCommandLine(cmd)
 			if err != nil {
 				return err
 			}
-			// ^C or a TERM ends the pull cleanly: the download fails, the
-			// store removes its work dir, nothing is registered.
-			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			g := globals(cmd)
-			img, err := image.NewStore(g.dataRoot, g.tracer).Pull(ctx, cmd.Args().First(), opts)
-			return reportImport(img, err)
+			helper, err := puller()
+			if err != nil {
+				return err
+			}
+			// exec kobako-pull …: its exit status and signals are ours
+			return fmt.Errorf("exec %s: %w", helper, syscall.Exec(helper, argv, env))
 		},
 	}
 }
 
-// pullOptions reads the flags, each checked before anything is fetched.
-func pullOptions(cmd *cli.Command) (image.PullOptions, error) {
-	opts := image.PullOptions{Name: cmd.String("name"), Insecure: cmd.Bool("insecure"), Layer: showLayer}
-	if opts.Name != "" {
-		if err := image.ValidName(opts.Name); err != nil {
-			return opts, err
+// pullerCommandLine is kobako-pull's command line and environment, from
+// kobako's flags, each checked before anything is fetched.
+func pullerCommandLine(cmd *cli.Command) (argv, env []string, err error) {
+	g := globals(cmd)
+	argv = []string{"kobako-pull", "--data-root", g.dataRoot}
+	if g.tracer != nil {
+		argv = append(argv, "--trace")
+	}
+	if name := cmd.String("name"); name != "" {
+		if err := image.ValidName(name); err != nil {
+			return nil, nil, err
 		}
+		argv = append(argv, "--name", name)
 	}
-	var err error
-	if opts.Arch, err = archFlag(cmd, "platform"); err != nil {
-		return opts, err
+	if platform, err := archFlag(cmd, "platform"); err != nil {
+		return nil, nil, err
+	} else if platform != "" {
+		argv = append(argv, "--platform", platform)
 	}
+	if cmd.Bool("insecure") {
+		argv = append(argv, "--insecure")
+	}
+	env = os.Environ()
 	if creds := cmd.String("creds"); creds != "" {
-		var ok bool
-		if opts.Username, opts.Password, ok = strings.Cut(creds, ":"); !ok || opts.Username == "" {
-			return opts, errors.New("--creds: give USER:PASSWORD")
+		if user, _, ok := strings.Cut(creds, ":"); !ok || user == "" {
+			return nil, nil, errors.New("--creds: give USER:PASSWORD")
 		}
+		// not an argument: ps shows those to every user
+		env = append(env, "KOBAKO_PULL_CREDS="+creds)
 	}
-	return opts, nil
+	return append(argv, "--", cmd.Args().First()), env, nil
 }
 
-// showLayer says what happens to each layer: a progress bar of its
-// download on a terminal, a line elsewhere.
-func showLayer(digest string, size int64, r io.Reader) (io.Reader, func()) {
-	short := strings.TrimPrefix(digest, "sha256:")[:12]
-	if r == nil {
-		fmt.Fprintf(os.Stderr, "%s: already exists\n", short)
-		return nil, func() {}
+// puller is kobako-pull, next to this kobako (the same build, the same
+// version).
+func puller() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find kobako-pull: %w", err)
 	}
-	if !term.IsTerminal(int(os.Stderr.Fd())) {
-		fmt.Fprintf(os.Stderr, "%s: downloading %s\n", short, humanSize(size))
+	helper := filepath.Join(filepath.Dir(self), "kobako-pull")
+	if _, err := os.Stat(helper); err != nil {
+		return "", fmt.Errorf("kobako pull needs kobako-pull next to kobako, in %s: make builds both, make install installs both", filepath.Dir(self))
 	}
-	return withProgress(r, size, short)
+	return helper, nil
 }

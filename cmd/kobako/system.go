@@ -22,6 +22,7 @@ import (
 	"github.com/kobako/kobako/container"
 	"github.com/kobako/kobako/image"
 	"github.com/kobako/kobako/internal/fileutil"
+	"github.com/kobako/kobako/internal/termui"
 )
 
 func systemCommand() *cli.Command {
@@ -187,7 +188,7 @@ func (u *storeUsage) printSummary() error {
 		name string
 		row
 	}{{"Images", images}, {"Containers", containers}, {"Logs", logs}} {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\n", r.name, r.total, r.active, humanSize(r.size), humanSize(r.reclaimable))
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\n", r.name, r.total, r.active, termui.Size(r.size), termui.Size(r.reclaimable))
 	}
 	return w.Flush()
 }
@@ -197,11 +198,11 @@ func (u *storeUsage) printVerbose() error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(w, "Images space usage:\n\nNAME\tSIZE\tCONTAINERS")
 	for _, img := range u.images {
-		fmt.Fprintf(w, "%s\t%s\t%d\n", img.Name, humanSize(img.size), img.users)
+		fmt.Fprintf(w, "%s\t%s\t%d\n", img.Name, termui.Size(img.size), img.users)
 	}
 	fmt.Fprintln(w, "\nContainers space usage:\n\nCONTAINER ID\tIMAGE\tSTATUS\tSIZE\tLOGS\tNAMES")
 	for _, c := range u.containers {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ShortID(), c.Image, c.state, humanSize(c.layer), humanSize(c.logs), c.Name)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ShortID(), c.Image, c.state, termui.Size(c.layer), termui.Size(c.logs), c.Name)
 	}
 	return w.Flush()
 }

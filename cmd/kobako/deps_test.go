@@ -1,0 +1,22 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// kobako is every container's init too, started twice per run: what it
+// links, it pays for at each start. HTTP, TLS and the registry client
+// belong to kobako-pull (docs/bench.md, "The price of pull").
+func TestNoHTTPInKobako(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "net/http" || pkg == "crypto/tls" || strings.Contains(pkg, "go-containerregistry") {
+			t.Errorf("kobako links %s: keep it in kobako-pull", pkg)
+		}
+	}
+}
