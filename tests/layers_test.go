@@ -218,3 +218,34 @@ func TestCommitKilled(t *testing.T) {
 		t.Errorf("the commit after the killed one has %q files f*, want 200", got)
 	}
 }
+
+// A container whose image rmi -f removed cannot be committed: its layer
+// belongs on that image. Nor on a new image of the same name.
+func TestCommitAfterRmiForce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	entries, _ := busyboxTar(t)
+	first := filepath.Join(t.TempDir(), "first.tar")
+	writeTar(t, first, false, entries)
+	e.mustRun("import", "--name", "bbc", first)
+	e.mustRun("run", "--name", "orphan", "bbc", "sh", "-c", "echo hi > /hi")
+	e.mustRun("rmi", "-f", "bbc")
+
+	_, stderr, code := e.run("commit", "orphan", "out")
+	if code != 125 {
+		t.Errorf("commit of a container whose image is gone: exit %d, want 125", code)
+	}
+	checkOneLineError(t, stderr, "bbc was removed (rmi -f)")
+
+	second := filepath.Join(t.TempDir(), "second.tar")
+	writeTar(t, second, false, append(slices.Clone(entries), tarFile("other", 0o644, []byte("another image\n"))))
+	e.mustRun("import", "--name", "bbc", second)
+	_, stderr, code = e.run("commit", "orphan", "out")
+	if code != 125 {
+		t.Errorf("commit onto a new image of the old name: exit %d, want 125", code)
+	}
+	checkOneLineError(t, stderr, "earlier image bbc")
+	if e.hasImage("out") {
+		t.Errorf("a refused commit made the image out")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
@@ -92,8 +93,16 @@ func commitContainer(cmd *cli.Command, ref, name string) error {
 		return err
 	}
 	parent, err := images.Get(c.Image)
+	if errors.Is(err, image.ErrNotFound) {
+		return fmt.Errorf("container %s's image %s was removed (rmi -f): commit stacks the container's layer on its image, and needs it", c.Name, c.Image)
+	}
 	if err != nil {
 		return fmt.Errorf("image of container %s: %w", c.Name, err)
+	}
+	// An image of that name made after an rmi -f is another image: the
+	// container's layer belongs on the layers it was made from.
+	if mounted := slices.Clone(c.Overlay.Lower); !slices.Equal(parent.Layers, reversed(mounted)) {
+		return fmt.Errorf("container %s was made from an earlier image %s, removed since (rmi -f): its layers are not those of %s now", c.Name, c.Image, c.Image)
 	}
 	opts := image.CommitOptions{Upper: c.Overlay.Upper, Container: c.Name}
 	if spec.Linux != nil {
@@ -101,4 +110,10 @@ func commitContainer(cmd *cli.Command, ref, name string) error {
 	}
 	_, err = images.Commit(parent, name, opts)
 	return err
+}
+
+// reversed is lowerdir= order turned into an image's, lowest first.
+func reversed(layers []string) []string {
+	slices.Reverse(layers)
+	return layers
 }
