@@ -7,24 +7,34 @@
 //	$ROOTFS/bin/busybox --install -s $ROOTFS    # one symlink per applet
 //	mkdir $ROOTFS/{dev,proc,sys,tmp,root,etc,home,var,run} && echo root:x:0:0:… > $ROOTFS/etc/passwd
 //
+// kobako writes that tree as a tarball, and imports it as it imports any
+// other (rootfs.Unpack): one way into the store for every layer, and the
+// layer's id is its tar's digest, as for every layer.
+//
 // The binary must be statically linked: the image has no /lib, so a dynamic
 // busybox would fail to start ("no such file or directory", for the missing
 // loader). Debian's and Ubuntu's busybox-static package is such a binary.
 package image
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/kobako/kobako/internal/trace"
+	"github.com/kobako/kobako/rootfs"
 )
 
 // BusyboxName is the image that Get builds when it is missing.
@@ -43,16 +53,16 @@ func (s *Store) buildBusybox() (*Image, error) {
 		if err != nil {
 			return Image{}, err
 		}
-		size, err := fillBusybox(tree, host, s.tracer)
+		// busybox.tar | tar -x -C TREE, the tarball written as it is read
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(writeBusybox(pw, host, s.tracer)) }()
+		res, err := rootfs.Unpack(pr, tree, rootfs.Limits{}, s.tracer)
+		pr.CloseWithError(errors.New("unpack stopped")) // lets the writer go, if Unpack stopped early
 		if err != nil {
 			return Image{}, fmt.Errorf("build the busybox image: %w", err)
 		}
-		id, err := layerDigest(tree)
-		if err != nil {
-			return Image{}, err
-		}
-		img := Image{Size: size, Source: "busybox (built in from " + host + ")"}
-		return img, s.addTree(tree, id, &img)
+		img := Image{Size: res.Bytes, Source: "busybox (built in from " + host + ")"}
+		return img, s.addTree(tree, res.DiffID, &img)
 	})
 	if errors.Is(err, ErrExists) {
 		return s.read(BusyboxName)
@@ -95,27 +105,43 @@ func isStatic(path string) (bool, error) {
 	return true, nil
 }
 
-// fillBusybox makes the busybox tree in the empty directory tree and returns
-// the bytes of regular files it wrote. The tree is kobako's own, made from
-// known names, so plain paths are safe here (unlike in an imported tarball).
-func fillBusybox(tree, host string, tr *trace.Tracer) (int64, error) {
+// writeBusybox writes the busybox image's tree as a tarball: the host's
+// busybox as bin/busybox, a symlink to it for every applet, the top
+// directories and a few files of /etc. Directories come before what is in
+// them, as tar has them.
+func writeBusybox(w io.Writer, host string, tr *trace.Tracer) error {
 	tr.Note("build busybox image", "cp "+host+" ROOTFS/bin/ && ROOTFS/bin/busybox --install -s ROOTFS")
-	size, err := copyFile(host, filepath.Join(tree, "bin", "busybox"))
+	applets, err := listApplets(host)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if err := linkApplets(tree, host); err != nil {
-		return 0, err
+	tw := tar.NewWriter(w)
+	now := time.Now()
+	dirs := map[string]int64{
+		"bin": 0o755, "dev": 0o755, "proc": 0o555, "sys": 0o555, "tmp": 0o1777, "root": 0o700,
+		"etc": 0o755, "home": 0o755, "var": 0o755, "run": 0o755,
 	}
-	for _, d := range []struct {
-		name string
-		mode os.FileMode
-	}{
-		{"dev", 0o755}, {"proc", 0o555}, {"sys", 0o555}, {"tmp", 0o777 | os.ModeSticky}, {"root", 0o700},
-		{"etc", 0o755}, {"home", 0o755}, {"var", 0o755}, {"run", 0o755},
-	} {
-		if err := mkdir(filepath.Join(tree, d.name), d.mode); err != nil {
-			return 0, err
+	for _, applet := range applets {
+		for dir := path.Dir(applet); dir != "."; dir = path.Dir(dir) {
+			if _, ok := dirs[dir]; !ok {
+				dirs[dir] = 0o755
+			}
+		}
+	}
+	for _, dir := range slices.Sorted(maps.Keys(dirs)) { // a parent sorts before its children
+		// mkdir -m MODE ROOTFS/DIR
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir + "/", Mode: dirs[dir], ModTime: now}); err != nil {
+			return err
+		}
+	}
+	if err := addHostFile(tw, host, "bin/busybox", now); err != nil {
+		return err
+	}
+	for _, applet := range applets {
+		// ln -s /bin/busybox ROOTFS/APPLET
+		hdr := &tar.Header{Typeflag: tar.TypeSymlink, Name: applet, Linkname: "/bin/busybox", Mode: 0o777, ModTime: now}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
 		}
 	}
 	for _, f := range []struct{ name, text string }{
@@ -124,49 +150,48 @@ func fillBusybox(tree, host string, tr *trace.Tracer) (int64, error) {
 		{"etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost\n"},
 	} {
 		// cat > ROOTFS/etc/FILE
-		if err := os.WriteFile(filepath.Join(tree, f.name), []byte(f.text), 0o644); err != nil {
-			return 0, fmt.Errorf("write %s: %w", f.name, err)
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: 0o644, Size: int64(len(f.text)), ModTime: now}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
 		}
-		size += int64(len(f.text))
+		if _, err := io.WriteString(tw, f.text); err != nil {
+			return err
+		}
 	}
-	return size, nil
+	return tw.Close()
 }
 
-// copyFile is cp HOST TREE/bin/busybox, mode 0755.
-func copyFile(from, to string) (int64, error) {
-	if err := mkdir(filepath.Dir(to), 0o755); err != nil {
-		return 0, err
-	}
-	src, err := os.Open(from)
+// addHostFile is cp HOST ROOTFS/NAME, mode 0755, into the tarball.
+func addHostFile(tw *tar.Writer, host, name string, now time.Time) error {
+	src, err := os.Open(host)
 	if err != nil {
-		return 0, fmt.Errorf("copy busybox: %w", err)
+		return fmt.Errorf("copy busybox: %w", err)
 	}
 	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	st, err := src.Stat()
 	if err != nil {
-		return 0, fmt.Errorf("copy busybox: %w", err)
+		return fmt.Errorf("copy busybox: %w", err)
 	}
-	defer dst.Close()
-	n, err := io.Copy(dst, src)
-	if err != nil {
-		return 0, fmt.Errorf("copy %s to %s: %w", from, to, err)
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o755, Size: st.Size(), ModTime: now}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
 	}
-	// chmod 0755 — the mode given to open is cut by the umask
-	if err := dst.Chmod(0o755); err != nil {
-		return 0, fmt.Errorf("chmod 0755 %s: %w", to, err)
+	if _, err := io.Copy(tw, src); err != nil {
+		return fmt.Errorf("copy %s: %w", host, err)
 	}
-	return n, dst.Close()
+	return nil
 }
 
-// linkApplets is busybox --install -s: a symlink to /bin/busybox for every
-// applet, where busybox --list-full says it lives ("usr/bin/awk"). busybox
-// looks at the name it was started by to know which applet to be.
-func linkApplets(tree, host string) error {
+// listApplets is busybox --list-full: where each applet lives
+// ("usr/bin/awk"), but bin/busybox itself. busybox looks at the name it
+// was started by to know which applet to be.
+func listApplets(host string) ([]string, error) {
 	// busybox --list-full
 	list, err := exec.Command(host, "--list-full").Output()
 	if err != nil {
-		return fmt.Errorf("%s --list-full: %w", host, err)
+		return nil, fmt.Errorf("%s --list-full: %w", host, err)
 	}
+	var applets []string
 	lines := bufio.NewScanner(bytes.NewReader(list))
 	for lines.Scan() {
 		applet := lines.Text()
@@ -174,28 +199,9 @@ func linkApplets(tree, host string) error {
 			continue
 		}
 		if !filepath.IsLocal(applet) {
-			return fmt.Errorf("%s --list-full: unexpected applet path %q", host, applet)
+			return nil, fmt.Errorf("%s --list-full: unexpected applet path %q", host, applet)
 		}
-		link := filepath.Join(tree, applet)
-		if err := mkdir(filepath.Dir(link), 0o755); err != nil {
-			return err
-		}
-		// ln -s /bin/busybox ROOTFS/APPLET
-		if err := os.Symlink("/bin/busybox", link); err != nil {
-			return fmt.Errorf("link applet: %w", err)
-		}
+		applets = append(applets, applet)
 	}
-	return lines.Err()
-}
-
-// mkdir is mkdir -p -m MODE DIR: the mode is set with chmod, because mkdir's
-// own is cut by the umask and cannot hold the sticky bit.
-func mkdir(dir string, mode os.FileMode) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("mkdir %s: %w", dir, err)
-	}
-	if err := os.Chmod(dir, mode); err != nil {
-		return fmt.Errorf("chmod %v %s: %w", mode, dir, err)
-	}
-	return nil
+	return applets, lines.Err()
 }
