@@ -3,7 +3,7 @@
 //
 // Shell twin: docker commit $CID name, which for a kobako container is
 //
-//	cp -a $CONTAINER/upper $TMP/layer && id=$(tar -c -C $TMP/layer . | sha256sum)   # layertar.go
+//	cp -a $CONTAINER/upper $TMP/layer && id=$(tar -c -C $TMP/layer . | sha256sum)   # layers.go
 //	mv $TMP/layer $LAYERS/$id
 //	echo '{"parent": "busybox", "layers": ["sha256:<busybox's>", "sha256:'$id'"]}' > $IMAGES/name/image.json
 //
@@ -58,15 +58,11 @@ func (s *Store) Commit(parent *Image, name string, opts CommitOptions) (*Image, 
 		owner := func(uid, gid uint32) (uint32, uint32, error) {
 			return namespaceOwner(opts.UIDMappings, opts.GIDMappings, uid, gid)
 		}
-		// cp -a UPPER WORK/layer
+		// cp -a UPPER WORK/layer, and its id
 		layer := filepath.Join(work, "layer")
-		size, err := copyLayer(opts.Upper, layer, owner)
+		size, id, err := copyLayer(opts.Upper, layer, owner)
 		s.tracer.Step("copy the container's layer", "cp -a "+opts.Upper+" "+layer,
 			"unix.Openat(O_NOFOLLOW), unix.Mknodat, unix.Linkat, unix.Lsetxattr", err)
-		if err != nil {
-			return Image{}, fmt.Errorf("commit %s: %w", name, err)
-		}
-		id, err := layerDigest(layer)
 		if err == nil {
 			id, err = s.keepLayer(layer, id)
 		}

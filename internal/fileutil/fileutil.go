@@ -50,6 +50,17 @@ func ReadJSON(path string, v any) error {
 	return nil
 }
 
+// OpenDirAt opens the directory name in dir for reading, refusing a
+// symlink (ELOOP) or anything else that is not a directory (ENOTDIR): the
+// step of every walk through a tree that may be hostile.
+func OpenDirAt(dir int, name string) (*os.File, error) {
+	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
 // LockDir takes an exclusive flock on a directory, so that two kobako
 // commands never change one container at once. The lock lives as long as
 // the returned unlock is not called (or the process lives).
