@@ -38,6 +38,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kobako/kobako/internal/fileutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -173,7 +174,7 @@ func walkLayer(d layerDir, changes *[]Change) error {
 // counterparts.
 func walkSubdir(d layerDir, name, p string, lower []*os.File, changes *[]Change) error {
 	// cd NAME, never through a symlink swapped in since the fstatat
-	sub, err := openDirAt(d.upper, name)
+	sub, err := fileutil.OpenDirAt(int(d.upper.Fd()), name)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 		return nil // replaced since the listing (a running container)
 	}
@@ -233,7 +234,7 @@ func lookBelow(lower []*os.File, name string, wantDirs bool) (below, error) {
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR || !wantDirs {
 			return b, nil
 		}
-		dir, err := openDirAt(l, name)
+		dir, err := fileutil.OpenDirAt(int(l.Fd()), name)
 		if err != nil {
 			closeAll(b.dirs)
 			return below{}, fmt.Errorf("open lower %s: %w", name, err)
@@ -291,14 +292,4 @@ func isOpaque(dir *os.File) (bool, error) {
 		return false, err
 	}
 	return n == 1 && value[0] == 'y', nil
-}
-
-// openDirAt opens the directory name in dir for reading, refusing a
-// symlink (ELOOP) or anything else that is not a directory (ENOTDIR).
-func openDirAt(dir *os.File, name string) (*os.File, error) {
-	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), name), nil
 }
