@@ -210,6 +210,18 @@ func plantLinks(marker string) string {
 	return fmt.Sprintf("ln -s %s /abs; ln -s ../../..%s /rel; ln -s /tmp /d; ln -s /etc /x", marker, marker)
 }
 
+// plantLinksIn makes the container name, which plants the links to marker
+// and then keeps running, or stops.
+func (e *env) plantLinksIn(name, marker string, running bool) {
+	e.t.Helper()
+	if !running {
+		e.mustRun("run", "--name", name, "busybox", "sh", "-c", plantLinks(marker))
+		return
+	}
+	e.mustRun("run", "-d", "--name", name, "busybox", "sh", "-c", plantLinks(marker)+"; sleep 1000")
+	waitFor(e.t, "the links in "+name, func() bool { _, _, code := e.run("exec", name, "test", "-L", "/x"); return code == 0 })
+}
+
 // Symlinks planted in the container, to a host marker (absolute and
 // relative) and to directories: reading through them never yields the
 // marker, writing through them never touches it nor anything else on the
@@ -224,12 +236,7 @@ func TestCpPlantedSymlinks(t *testing.T) {
 			e := newEnv(t)
 			marker, content := writeMarker(t)
 			before, beside := stateOf(t, marker), treeOf(t, filepath.Dir(marker))
-			if running {
-				e.mustRun("run", "-d", "--name", "p", "busybox", "sh", "-c", plantLinks(marker)+"; sleep 1000")
-				waitFor(t, "the links in p", func() bool { _, _, code := e.run("exec", "p", "test", "-L", "/x"); return code == 0 })
-			} else {
-				e.mustRun("run", "--name", "p", "busybox", "sh", "-c", plantLinks(marker))
-			}
+			e.plantLinksIn("p", marker, running)
 			checkReadThroughLinks(t, e, marker, content)
 			checkWriteThroughLinks(t, e)
 			if after := stateOf(t, marker); after != before {

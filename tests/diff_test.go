@@ -272,12 +272,7 @@ func TestExportPlantedSymlinks(t *testing.T) {
 			e := newEnv(t)
 			marker, content := writeMarker(t)
 			before := stateOf(t, marker)
-			if running {
-				e.mustRun("run", "-d", "--name", "p", "busybox", "sh", "-c", plantLinks(marker)+"; sleep 1000")
-				waitFor(t, "the links in p", func() bool { _, _, code := e.run("exec", "p", "test", "-L", "/x"); return code == 0 })
-			} else {
-				e.mustRun("run", "--name", "p", "busybox", "sh", "-c", plantLinks(marker))
-			}
+			e.plantLinksIn("p", marker, running)
 			headers, data := tarEntries(t, e.mustRun("export", "p"))
 			for link, target := range map[string]string{"abs": marker, "rel": "../../.." + marker, "d": "/tmp", "x": "/etc"} {
 				if hdr := headers[link]; hdr == nil || hdr.Typeflag != tar.TypeSymlink || hdr.Linkname != target {
