@@ -272,8 +272,9 @@ func confirmPrune(all bool) (bool, error) {
 }
 
 // pruneImages removes each image that nothing uses: what kobako rmi would
-// remove without complaint. Removing a committed image may free its
-// parent, so it goes round again until a round removes nothing.
+// remove without complaint. In an older store, removing a committed image
+// may free its parent (Children), so it goes round again until a round
+// removes nothing; images that share layers need no second round.
 func pruneImages(containers *container.Store, images *image.Store) error {
 	for {
 		list, err := images.List()
