@@ -175,6 +175,21 @@ func TestVolumeHostDirMade(t *testing.T) {
 	}
 }
 
+// A host file is bound as a file, read-only with :ro (the tutorial binds
+// its escape tool this way); it used to be taken for a missing directory.
+func TestVolumeHostFile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	hostFile := filepath.Join(t.TempDir(), "greeting")
+	if err := os.WriteFile(hostFile, []byte("hello from the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := e.mustRun("run", "--rm", "-v", hostFile+":/greeting:ro", "busybox", "sh", "-c", "cat /greeting; echo x > /greeting || echo read-only")
+	if !strings.Contains(out, "hello from the host") || !strings.Contains(out, "read-only") {
+		t.Errorf("-v FILE:/greeting:ro: got %q, want the file's text and a refused write", out)
+	}
+}
+
 // Bad flags fail with exit 125 and one line that names the problem, before
 // anything is made: no container, no host directory.
 func TestVolumeBadFlags(t *testing.T) {

@@ -15,6 +15,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"slices"
@@ -69,9 +70,13 @@ func applyVolumeFlags(cmd *cli.Command, spec *specs.Spec) error {
 		if m.Type != "bind" {
 			continue
 		}
-		// mkdir -p $HOST
-		if err := os.MkdirAll(m.Source, 0o755); err != nil {
-			return fmt.Errorf("-v: make host directory: %w", err)
+		// A missing host path becomes a directory, as docker makes it; an
+		// existing file is bound as the file it is.
+		if _, err := os.Stat(m.Source); errors.Is(err, fs.ErrNotExist) {
+			// mkdir -p $HOST
+			if err := os.MkdirAll(m.Source, 0o755); err != nil {
+				return fmt.Errorf("-v: make host directory: %w", err)
+			}
 		}
 	}
 	spec.Mounts = append(spec.Mounts, mounts...)
