@@ -170,7 +170,7 @@ func TestV1SetDevices(t *testing.T) {
 		}
 		dir := filepath.Join(root, "devices/kobako/c1")
 		var got []string
-		for _, m := range regexp.MustCompile(`— (echo .*) — os\.WriteFile`).FindAllStringSubmatch(out.String(), -1) {
+		for _, m := range regexp.MustCompile(`(echo .*)  ← os\.WriteFile`).FindAllStringSubmatch(out.String(), -1) {
 			got = append(got, strings.ReplaceAll(m[1], dir, "DIR"))
 		}
 		if !slices.Equal(got, tc.want) {

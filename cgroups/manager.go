@@ -86,6 +86,7 @@ func checkPath(p string) error {
 // cgset and `echo … >` do. Cgroup files are never created: O_CREAT is
 // absent, so a file this kernel lacks is an error naming it.
 func writeFile(tr *trace.Tracer, dir, file, value string) error {
+	tr.Helper() // the trace names the controller's file that set it
 	p := dir + "/" + file
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
 	if err == nil {

@@ -74,6 +74,7 @@ func (s *Store) CopyTo(hostPath string, c *Container, path string) (CopyResult, 
 }
 
 func (s *Store) copy(c *Container, toContainer bool, ctrPath, hostPath string) (CopyResult, error) {
+	s.narrate(c)
 	if ctrPath == "" || hostPath == "" {
 		return CopyResult{}, errors.New("cp: empty path")
 	}

@@ -95,6 +95,7 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 		Tty: opts.Spec.Process.Terminal, Overlay: overlay,
 		Labels: opts.Labels, StopSignal: opts.StopSignal, StopTimeout: opts.StopTimeout,
 	}}
+	s.narrate(c)
 	if err := s.save(c); err != nil {
 		return nil, err
 	}

@@ -64,6 +64,7 @@ func (c Change) String() string { return string(c.Kind) + " " + c.Path }
 // children. It works on a running container as on a stopped one: the upper
 // dir is where it is either way.
 func (s *Store) Diff(c *Container) ([]Change, error) {
+	s.narrate(c)
 	o := c.Overlay
 	if o == nil {
 		return nil, fmt.Errorf("container %s has no overlay layers on record", c.Name)

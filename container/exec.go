@@ -25,6 +25,7 @@ type ExecOptions struct {
 
 // Exec runs a process in c and waits for it (unless Detach).
 func (s *Store) Exec(c *Container, opts ExecOptions, stdio Stdio) (Exit, error) {
+	s.narrate(c)
 	spec, err := c.Spec()
 	if err != nil {
 		return Exit{}, err

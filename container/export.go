@@ -38,6 +38,7 @@ import (
 
 // Export writes c's file system, running or stopped, to w as a tar stream.
 func (s *Store) Export(c *Container, w io.Writer) (CopyResult, error) {
+	s.narrate(c)
 	root, release, err := s.openRoot(c, false)
 	if err != nil {
 		return CopyResult{}, err

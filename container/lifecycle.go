@@ -21,12 +21,14 @@ import (
 
 // Kill sends sig to c's PID 1.
 func (s *Store) Kill(c *Container, sig unix.Signal) error {
+	s.narrate(c)
 	return s.rt.Kill(c.ID, sig)
 }
 
 // Stop asks c to end with sig and kills it after timeout: docker's stop.
 // A stopped container is left as it is.
 func (s *Store) Stop(c *Container, sig unix.Signal, timeout time.Duration) error {
+	s.narrate(c)
 	st, err := s.Status(c)
 	if err != nil || st.State == specs.StateStopped {
 		return err
@@ -55,6 +57,7 @@ func (s *Store) Stop(c *Container, sig unix.Signal, timeout time.Duration) error
 // files are still there. attach runs it in the foreground; otherwise a
 // monitor keeps it, as `run -d` does.
 func (s *Store) Start(c *Container, attach bool, stdio Stdio) (Exit, error) {
+	s.narrate(c)
 	st, err := s.Status(c)
 	if err != nil {
 		return Exit{}, err

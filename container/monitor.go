@@ -41,7 +41,9 @@ func (s *Store) StartDetached(c *Container) error {
 	}
 	defer reportR.Close()
 	args := []string{"kobako", "--root", s.root, "--data-root", s.dataRoot}
-	if s.tracer.Enabled() {
+	if mode := s.tracer.Mode().String(); mode != "" {
+		args = append(args, "--trace="+mode) // --trace=all
+	} else if s.tracer.Enabled() {
 		args = append(args, "--trace")
 	}
 	cmd := &exec.Cmd{
@@ -105,6 +107,7 @@ func (s *Store) Monitor(id string, fresh bool, report *os.File) error {
 // startMonitored creates and starts c with its output going through the
 // relay (monitor_relay.go).
 func (s *Store) startMonitored(c *Container) (*runtime.Process, *relay, error) {
+	s.narrate(c)
 	relay, stdio, err := newRelay(c.Bundle, c.Tty)
 	if err != nil {
 		return nil, nil, s.removeAfterFailure(c, fmt.Errorf("set up the container's output: %w", err))

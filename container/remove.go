@@ -35,6 +35,7 @@ func (s *Store) Remove(c *Container, force bool) error {
 }
 
 func (s *Store) removeLocked(c *Container, force bool) error {
+	s.narrate(c)
 	// From another network namespace than its bridge's, rm could not
 	// remove the veth and rules: refuse before anything is undone.
 	if _, err := s.bridgeGone(c); err != nil {

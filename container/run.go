@@ -40,6 +40,7 @@ type Exit struct {
 
 // Run creates and starts c and waits for it.
 func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
+	s.narrate(c)
 	proc, err := s.createProcess(c, [3]*os.File{stdio.In, stdio.Out, stdio.Err})
 	if err != nil {
 		return Exit{}, err

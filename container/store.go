@@ -84,6 +84,26 @@ type Container struct {
 // ShortID is the 12 digits people see, and the default hostname.
 func (c *Container) ShortID() string { return c.ID[:12] }
 
+// narrate lets the trace write c's id and directories as the article
+// does: $ID (the short id too), $CONTAINER, $ROOTFS, and $LAYER1, $LAYER2 …
+// for its image's layers, the lowest first. Each method that works on one
+// container calls it first, so that `rm a b` narrates a, then b.
+func (s *Store) narrate(c *Container) {
+	if !s.tracer.Enabled() {
+		return
+	}
+	s.tracer.Abbreviate("ID", c.ID, c.ShortID())
+	s.tracer.Abbreviate("CONTAINER", c.Bundle)
+	s.tracer.Abbreviate("ROOTFS", filepath.Join(c.Bundle, "rootfs"))
+	if c.Overlay == nil {
+		return
+	}
+	lower := c.Overlay.Lower // the top layer first, as lowerdir= lists them
+	for i := range lower {
+		s.tracer.Abbreviate(fmt.Sprintf("LAYER%d", i+1), lower[len(lower)-1-i])
+	}
+}
+
 func (s *Store) containersDir() string { return filepath.Join(s.dataRoot, "containers") }
 func (s *Store) namesDir() string      { return filepath.Join(s.dataRoot, "names") }
 

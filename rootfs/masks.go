@@ -210,7 +210,7 @@ func openTarget(root *os.File, p string, tr *trace.Tracer) (*os.File, error) {
 	// The O_PATH handle of $ROOTFS$P, symlinks resolved inside the root.
 	target, err := pathrs.OpenatInRoot(root, p)
 	if errors.Is(err, unix.ENOENT) {
-		tr.Note("skip "+p+", which this kernel does not have", "test -e $ROOTFS"+p+" || continue")
+		tr.Skip("skip "+p+", which this kernel does not have", "test -e $ROOTFS"+p+" || continue")
 		return nil, nil
 	}
 	if err != nil {

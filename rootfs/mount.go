@@ -21,6 +21,7 @@ import (
 // Errors name the target as the learner knows it (shown), not the
 // /proc/self/fd path the call may really use (target).
 func mount(tr *trace.Tracer, step, shell, source, target, shown, fstype string, flags uintptr, data string) error {
+	tr.Helper() // the trace names the line that asked for this mount
 	err := unix.Mount(source, target, fstype, flags, data)
 	if tr.Enabled() {
 		call := fmt.Sprintf("unix.Mount(%q, %q, %q, %s, %q)", source, target, fstype, flagNames(flags), data)
@@ -73,6 +74,7 @@ func flagNames(flags uintptr) string {
 // namespace, where the flags of the mounts it inherited are locked, the
 // kernel refuses that with EPERM.
 func remountBind(tr *trace.Tracer, dest string, bound *os.File, add uintptr) error {
+	tr.Helper()
 	var st unix.Statfs_t
 	// stat -f $ROOTFS$DEST (statfs(2)'s ST_* flags have the values of MS_*)
 	if err := unix.Fstatfs(int(bound.Fd()), &st); err != nil {

@@ -127,7 +127,7 @@ func parseCapabilities(c *specs.LinuxCapabilities, lastCap capability.Cap, tr *t
 			case !known:
 				return sets, fmt.Errorf("unknown capability %q in process.capabilities.%s: use names of capabilities(7), like CAP_CHOWN", name, set.name)
 			case number > lastCap:
-				tr.Note(fmt.Sprintf("skip %s of the %s set: this kernel does not know it (its last is %s)", name, set.name, specName(lastCap)),
+				tr.Skip(fmt.Sprintf("skip %s of the %s set: this kernel does not know it (its last is %s)", name, set.name, specName(lastCap)),
 					"cat /proc/sys/kernel/cap_last_cap")
 			default:
 				*set.into = append(*set.into, number)

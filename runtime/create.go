@@ -76,6 +76,7 @@ func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
 	if err := checkID(opts.ID); err != nil {
 		return nil, err
 	}
+	r.nameInTrace(opts.ID, opts.Spec.Root.Path)
 	var u undo.Stack
 	defer func() {
 		if err != nil {
@@ -143,6 +144,18 @@ func (r *Runtime) parentSteps(opts CreateOptions, layout *cgroups.Layout, proc *
 	return idmappedLowers(opts.Spec.Linux, opts.Overlay.Lower, proc.Pid, r.Tracer)
 }
 
+// nameInTrace lets the trace write $ID for id — and for its 12-digit short
+// form, the default hostname, when id is a 64-digit one as kobako's are —
+// and $ROOTFS for root, as the article writes them.
+func (r *Runtime) nameInTrace(id, root string) {
+	var short []string
+	if len(id) == 64 {
+		short = append(short, id[:12])
+	}
+	r.Tracer.Abbreviate("ID", id, short...)
+	r.Tracer.Abbreviate("ROOTFS", root)
+}
+
 // descriptors are the numbers of files, to pass over the sync socket.
 func descriptors(files []*os.File) []int {
 	fds := make([]int, len(files))
@@ -199,7 +212,7 @@ func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, cgroupfs *rootfs.
 		return nil, -1, err
 	}
 	defer self.Close()
-	cfg := initConfig{ID: opts.ID, Spec: opts.Spec, Overlay: opts.Overlay, Cgroupfs: cgroupfs, Trace: r.Tracer.Enabled()}
+	cfg := initConfig{ID: opts.ID, Spec: opts.Spec, Overlay: opts.Overlay, Cgroupfs: cgroupfs, Trace: r.Tracer.Config()}
 	// Capabilities that outlive the init's execve in a new user namespace,
 	// where its uid is not mapped yet (see userns.go).
 	var ambient []uintptr

@@ -201,12 +201,13 @@ func inheritedFiles(fds []int, name string) []*os.File {
 	return files
 }
 
-// initTracer narrates the child's steps on the caller's stderr (fd 6).
+// initTracer narrates the child's steps on the caller's stderr (fd 6), as
+// the parent narrates its own: same mode, same $ID and $ROOTFS.
 func initTracer(cfg *initConfig) *trace.Tracer {
-	if !cfg.Trace {
+	if cfg.Trace == nil {
 		return nil
 	}
-	return trace.New(childFile(fdTrace, "trace"))
+	return trace.FromConfig(childFile(fdTrace, "trace"), cfg.Trace)
 }
 
 // linuxDevices is the config's linux.devices; a config without a linux

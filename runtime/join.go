@@ -65,6 +65,7 @@ type ExecOptions struct {
 // Exec starts opts.Process inside container id and returns it; Wait
 // waits for it like for a container's init.
 func (r *Runtime) Exec(id string, opts ExecOptions) (*Process, error) {
+	r.nameInTrace(id, "")
 	st, err := r.loadState(id)
 	if err != nil {
 		return nil, err
@@ -91,7 +92,7 @@ func (r *Runtime) Exec(id string, opts ExecOptions) (*Process, error) {
 		return nil, err
 	}
 	defer self.Close()
-	cfg := initConfig{ID: id, Spec: execSpec(opts), Trace: r.Tracer.Enabled(), Exec: true}
+	cfg := initConfig{ID: id, Spec: execSpec(opts), Trace: r.Tracer.Config(), Exec: true}
 	type started struct {
 		proc *Process
 		err  error

@@ -63,6 +63,7 @@ func openInit(st *State) (int, error) {
 // Delete removes a container's state. A container still running is
 // refused unless force, which kills it first and waits until it is gone.
 func (r *Runtime) Delete(id string, force bool) error {
+	r.nameInTrace(id, "")
 	st, unlock, err := r.lockedState(id)
 	if err != nil {
 		return err

@@ -48,6 +48,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/rootfs"
 )
 
@@ -72,7 +73,8 @@ type initConfig struct {
 	Overlay *rootfs.Overlay `json:"overlay,omitempty"` // nil: Spec.Root.Path is used as it is
 	// Cgroupfs is the host's cgroup layout, for the "cgroup" mount.
 	Cgroupfs *rootfs.Cgroupfs `json:"cgroupfs,omitempty"`
-	Trace    bool             `json:"trace,omitempty"`
+	// Trace is the parent's tracer's mode and abbreviations; nil: no trace.
+	Trace *trace.Config `json:"trace,omitempty"`
 	// Exec: start Spec.Process in the running container whose namespaces
 	// the init was born in, instead of building a container.
 	Exec bool `json:"exec,omitempty"`

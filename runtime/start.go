@@ -19,6 +19,7 @@ import (
 
 // Start lets a created container run its command.
 func (r *Runtime) Start(id string) error {
+	r.nameInTrace(id, "")
 	st, unlock, err := r.lockedState(id)
 	if err != nil {
 		return err
@@ -28,10 +29,12 @@ func (r *Runtime) Start(id string) error {
 		return fmt.Errorf("container %s is %s, not created: only a created container can be started", id, st.Status)
 	}
 	fifo := filepath.Join(r.dir(id), execFifoFile)
+	// Told before the fifo is opened: the init goes on at once, and its
+	// lines (capabilities, exec) must follow this one, not cut into it.
+	r.Tracer.Step("start the command", "(the init execs $CMD)", fmt.Sprintf("os.Open(%q) + read 1 byte", fifo), nil)
 	if err := awaitFifo(fifo, st.Pid); err != nil {
 		return err
 	}
-	r.Tracer.Step("start the command", "(the init execs $CMD)", fmt.Sprintf("os.Open(%q) + read 1 byte", fifo), nil)
 	// Gone fifo = started: the status reads "running" from now on.
 	return os.Remove(fifo)
 }

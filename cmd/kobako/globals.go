@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 
 	"github.com/urfave/cli/v3"
 
@@ -64,12 +65,50 @@ func globalFlags() []cli.Flag {
 			Value: dataRoot,
 			Usage: "directory (`DIR`) for images and containers, as docker's --data-root",
 		},
-		&cli.BoolFlag{
-			Name:  "trace",
-			Usage: "narrate every kernel step on stderr: step — shell twin — Go call — result",
+		&cli.GenericFlag{
+			Name:        "trace",
+			Value:       &traceFlag{},
+			Usage:       "narrate each kernel step on stderr, by the article's chapters, with its shell twin and Go file:line; with `[=all]`, skipped steps and whole Go calls too",
+			HideDefault: true,
 		},
 	}
 }
+
+// traceFlag is --trace's value. --trace alone is a bool flag, as it always
+// was (urfave/cli sets it to "true", and --trace=false is off); --trace=MODE
+// asks for more (trace.ParseMode).
+type traceFlag struct {
+	on   bool
+	mode trace.Mode
+}
+
+func (f *traceFlag) Set(s string) error {
+	if on, err := strconv.ParseBool(s); err == nil {
+		f.on, f.mode = on, trace.Mode{}
+		return nil
+	}
+	mode, err := trace.ParseMode(s)
+	if err != nil {
+		return err
+	}
+	f.on, f.mode = true, mode
+	return nil
+}
+
+func (f *traceFlag) String() string {
+	if !f.on {
+		return "off"
+	}
+	if m := f.mode.String(); m != "" {
+		return m
+	}
+	return "on"
+}
+
+func (f *traceFlag) Get() any { return *f }
+
+// IsBoolFlag lets --trace stand alone: the parser gives it "true".
+func (f *traceFlag) IsBoolFlag() bool { return true }
 
 // settings are the global flags every command sees, read once.
 type settings struct {
@@ -78,12 +117,17 @@ type settings struct {
 	tracer   *trace.Tracer // nil unless --trace
 }
 
-func globals(cmd *cli.Command) settings {
-	s := settings{root: cmd.String("root"), dataRoot: cmd.String("data-root")}
-	if cmd.Bool("trace") {
-		s.tracer = trace.New(os.Stderr)
+// tracerFor is the tracer the --trace flag asks for: nil when off.
+func tracerFor(cmd *cli.Command) *trace.Tracer {
+	f, ok := cmd.Value("trace").(traceFlag)
+	if !ok || !f.on {
+		return nil
 	}
-	return s
+	return trace.NewMode(os.Stderr, f.mode)
+}
+
+func globals(cmd *cli.Command) settings {
+	return settings{root: cmd.String("root"), dataRoot: cmd.String("data-root"), tracer: tracerFor(cmd)}
 }
 
 // requireRootOrOwnStore lets a command through for root, and for a user

@@ -1,32 +1,59 @@
 // Package trace is kobako's one narrator. Every package reports each kernel
-// step through it, and with --trace the learner sees, one line per step:
+// step through it, and with --trace the learner reads the steps under the
+// article's chapter names, one line per step:
 //
-//	kobako: trace: change root — pivot_root . . — unix.PivotRoot(".", ".") — ok
+//	kobako: trace: ── chroot と pivot_root ──
+//	kobako: trace:   change root                          rootfs/pivot_root.go:45      pivot_root . .
+//	kobako: trace:   detach the old root                  rootfs/pivot_root.go:60      umount -l .  ← unix.Unmount
 //
-// that is "step — shell equivalent — Go call — result": what happened, the
-// command the article types for the same thing, the Go call kobako made, and
-// whether it worked. The tutorial reuses the same lines.
+// that is "step, where in kobako, shell twin": what happened, the Go file
+// and line that did it, and the command the article types for the same
+// thing — followed by the Go call's name when it says more than the shell
+// twin does (unix.Unmount behind umount, os.WriteFile behind an `echo >`),
+// and by ✗ and the error when the step failed (format.go). --trace=all adds
+// the whole Go call of every step and the steps that were skipped (a path
+// this kernel does not have).
+//
+// Long strings the learner does not need to read twice — the container's
+// 64-digit id, its root file system's path — are written as the article
+// writes them, $ID and $ROOTFS (names.go); each name is spelt out, like a
+// shell assignment, before the first line that uses it.
 //
 // A nil *Tracer is valid and prints nothing, so code never has to ask
 // whether tracing is on before reporting a step.
 package trace
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"sync"
 )
 
+// Mode is what --trace=MODE asks for beyond the narration itself. Room is
+// left for more (issue 16's --trace=time).
+type Mode struct {
+	All bool `json:"all,omitempty"` // skipped steps too, and each step's whole Go call
+}
+
 // Tracer writes trace lines to one writer. It is safe for concurrent use.
 type Tracer struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu      sync.Mutex
+	w       io.Writer
+	mode    Mode
+	module  string          // the prefix that makes a source file module-relative (caller.go)
+	helpers map[string]bool // functions that report for their callers (Helper)
+	chapter string          // the heading printed last
+	names   []abbrev        // longest value first (names.go)
 }
 
 // New returns a Tracer that writes to w (kobako passes os.Stderr).
 func New(w io.Writer) *Tracer {
-	return &Tracer{w: w}
+	return NewMode(w, Mode{})
+}
+
+// NewMode returns a Tracer for --trace=MODE.
+func NewMode(w io.Writer, m Mode) *Tracer {
+	return &Tracer{w: w, mode: m, module: modulePrefix(), helpers: map[string]bool{}}
 }
 
 // Enabled reports whether lines are printed at all. Callers use it only to
@@ -36,25 +63,66 @@ func (t *Tracer) Enabled() bool {
 	return t != nil
 }
 
+// Mode is what this tracer was asked to show (the zero Mode when off).
+func (t *Tracer) Mode() Mode {
+	if t == nil {
+		return Mode{}
+	}
+	return t.mode
+}
+
 // Step reports one kernel step: its name, its shell twin, the Go call and its
 // error (nil means "ok").
 func (t *Tracer) Step(step, shell, call string, err error) {
 	if t == nil {
 		return
 	}
-	result := "ok"
-	if err != nil {
-		result = "failed: " + err.Error()
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	fmt.Fprintf(t.w, "kobako: trace: %s — %s — %s — %s\n", step, shell, call, result)
+	t.report(line{step: step, shell: shell, call: call, err: err})
 }
 
 // Note reports a step that has no single kernel call of its own (a decision,
 // or a step done by a library), still with its shell twin.
 func (t *Tracer) Note(step, shell string) {
-	t.Step(step, shell, "-", nil)
+	if t == nil {
+		return
+	}
+	t.report(line{step: step, shell: shell})
+}
+
+// Skip reports a step that was not taken because there is nothing to do it
+// to, such as a path to mask that this kernel does not have. It is shown
+// with --trace=all only: the learner reads what kobako did.
+func (t *Tracer) Skip(step, shell string) {
+	if t == nil || !t.mode.All {
+		return
+	}
+	t.report(line{step: step, shell: shell, skipped: true})
+}
+
+// report finds who called Step, Note or Skip and writes the line, under a
+// heading when the chapter changes. It is called by them directly: the
+// frame count in caller depends on that.
+func (t *Tracer) report(l line) {
+	where, fn := t.caller()
+	t.write(l, where, fn)
+}
+
+// write writes l, reported from where by function fn.
+func (t *Tracer) write(l line, where, fn string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []byte
+	if chapter := chapterOf(where, fn); chapter != "" && chapter != t.chapter {
+		t.chapter = chapter
+		out = append(out, heading(chapter)...)
+	}
+	text := l.format(t.mode, where, t.abbreviate)
+	out = append(out, t.introduce(text)...) // ID=… before the first line with $ID
+	out = append(out, text...)
+	// One write per report: the init's lines go to the same terminal
+	// through another descriptor, and must not cut into ours. A narration
+	// that cannot be written is no reason to fail the step it narrates.
+	_, _ = t.w.Write(out)
 }
 
 // File returns the file the tracer writes to, when it is one. The runtime
