@@ -1,0 +1,196 @@
+package doctor
+
+// The cgroup file system: which version, and which controllers are usable.
+// Shell twin (the article's 4.2, and its v2 table):
+//
+//	stat -f -c %T /sys/fs/cgroup        # tmpfs: v1 (or hybrid); cgroup2fs: v2
+//	grep cgroup /proc/self/mountinfo    # one v1 mount per controller, or one cgroup2
+//	cat /proc/cgroups                   # the "enabled" column: 0 when off at boot
+//	cat /sys/fs/cgroup/cgroup.controllers   # v2: the controllers the root offers
+//
+// A hybrid host (Ubuntu 18.04/20.04, Debian 10, this project's CI) mounts
+// the v1 controllers and, beside them, an empty cgroup2 at
+// /sys/fs/cgroup/unified: kobako drives v1 there, as cgroups/detect.go does.
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// cgroupMode is what mountinfo says about the cgroup mounts.
+type cgroupMode struct {
+	Mode string            // "v1", "hybrid", "v2", or "none"
+	V1   map[string]string // controller → mount point
+	V2   string            // the cgroup2 mount point ("" when none)
+	Err  error             // mountinfo could not be read
+}
+
+// readCgroupMode: grep cgroup /proc/self/mountinfo.
+func readCgroupMode(h Host) cgroupMode {
+	f, err := os.Open(h.procPath("self/mountinfo"))
+	if err != nil {
+		return cgroupMode{Mode: "none", Err: err}
+	}
+	defer f.Close()
+	m, err := parseCgroupMounts(f)
+	m.Err = err
+	return m
+}
+
+// parseCgroupMounts finds the cgroup mounts in a mountinfo listing
+// (proc(5): after the " - " field come type, source and super options).
+func parseCgroupMounts(r io.Reader) (cgroupMode, error) {
+	m := cgroupMode{V1: map[string]string{}}
+	scan := bufio.NewScanner(r)
+	for scan.Scan() {
+		fields := strings.Fields(scan.Text())
+		sep := -1
+		for i, f := range fields {
+			if f == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 5 || sep+3 >= len(fields) {
+			continue
+		}
+		mountPoint, fstype, superOpts := fields[4], fields[sep+1], fields[sep+3]
+		switch fstype {
+		case "cgroup":
+			for _, opt := range strings.Split(superOpts, ",") {
+				if v1Controllers[opt] {
+					m.V1[opt] = mountPoint
+				}
+			}
+		case "cgroup2":
+			if m.V2 == "" || mountPoint == "/sys/fs/cgroup" {
+				m.V2 = mountPoint
+			}
+		}
+	}
+	switch {
+	case len(m.V1) > 0 && m.V2 != "":
+		m.Mode = "hybrid"
+	case len(m.V1) > 0:
+		m.Mode = "v1"
+	case m.V2 != "":
+		m.Mode = "v2"
+	default:
+		m.Mode = "none"
+	}
+	return m, scan.Err()
+}
+
+// v1Controllers are the words of a v1 mount's super options that name
+// controllers (the others are "rw", "name=systemd" …).
+var v1Controllers = map[string]bool{
+	"cpu": true, "cpuacct": true, "cpuset": true, "memory": true, "devices": true,
+	"freezer": true, "net_cls": true, "net_prio": true, "blkio": true, "perf_event": true,
+	"hugetlb": true, "pids": true, "rdma": true, "misc": true,
+}
+
+// checkCgroup reports the version and mode.
+func checkCgroup(m cgroupMode) Finding {
+	args := map[string]string{"mode": m.Mode, "v2": m.V2}
+	if m.Mode == "none" {
+		// no cgroups, no limits: kobako run refuses to start a container
+		return fail("cgroup", GroupKernel, "none", containerChapters, args)
+	}
+	return found("cgroup", GroupKernel, OK, m.Mode, args)
+}
+
+// neededControllers are those the cgroup chapter uses: memory for the
+// 10 MB limit, cpu for the 30 % quota, and on v1 cpuacct, whose usage
+// counter the CPU gauge reads (v2 has it in cpu.stat).
+func neededControllers(mode string) []string {
+	if mode == "v2" {
+		return []string{"cpu", "memory"}
+	}
+	return []string{"cpu", "cpuacct", "memory"}
+}
+
+// checkControllers says which controllers are usable: enabled at boot
+// (/proc/cgroups) and offered by the hierarchy (a v1 mount, or the v2
+// root's cgroup.controllers).
+func checkControllers(h Host, m cgroupMode) Finding {
+	if m.Mode == "none" {
+		return found("cgroup-controllers", GroupKernel, Warn, "unknown", nil)
+	}
+	enabled := readProcCgroups(h)
+	usable := map[string]bool{}
+	if m.Mode == "v2" {
+		// cat /sys/fs/cgroup/cgroup.controllers
+		list, _, _ := readTrimmed(h.sysPath(m.V2 + "/cgroup.controllers"))
+		for _, c := range strings.Fields(list) {
+			usable[c] = true
+		}
+		// v2 has no cpuacct: its counters are cpu.stat, always there
+	} else {
+		for c := range m.V1 {
+			usable[c] = true
+		}
+	}
+	for c, on := range enabled {
+		if !on {
+			delete(usable, c)
+		}
+	}
+	var missing []string
+	for _, c := range neededControllers(m.Mode) {
+		if !usable[c] {
+			missing = append(missing, c)
+		}
+	}
+	args := map[string]string{"controllers": strings.Join(sortedKeys(usable), " "), "missing": strings.Join(missing, " ")}
+	if len(missing) == 0 {
+		return found("cgroup-controllers", GroupKernel, OK, "ok", args)
+	}
+	// cat /proc/cmdline: cgroup_disable=memory is the usual reason
+	cmdline, _, _ := readTrimmed(h.procPath("cmdline"))
+	for _, word := range strings.Fields(cmdline) {
+		if strings.HasPrefix(word, "cgroup_disable=") {
+			args["cmdline"] = word
+			return fail("cgroup-controllers", GroupKernel, "boot", []string{ChapterCgroup}, args)
+		}
+	}
+	return fail("cgroup-controllers", GroupKernel, "off", []string{ChapterCgroup}, args)
+}
+
+// readProcCgroups: cat /proc/cgroups — controller → its "enabled" column.
+func readProcCgroups(h Host) map[string]bool {
+	f, err := os.Open(h.procPath("cgroups"))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	return parseProcCgroups(f)
+}
+
+// parseProcCgroups reads /proc/cgroups:
+//
+//	#subsys_name	hierarchy	num_cgroups	enabled
+//	memory	4	38	1
+func parseProcCgroups(r io.Reader) map[string]bool {
+	out := map[string]bool{}
+	scan := bufio.NewScanner(r)
+	for scan.Scan() {
+		f := strings.Fields(scan.Text())
+		if len(f) < 4 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		out[f[0]] = f[3] == "1"
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
