@@ -11,6 +11,9 @@ BIN      := $(CURDIR)/bin/kobako
 # kobako pull's work, in a binary of its own next to kobako (cmd/kobako-pull
 # says why): HTTP and TLS stay out of the file every container's init is.
 PULL_BIN  = $(dir $(BIN))kobako-pull
+# kobako tutorial and doctor: glamour, lipgloss and chroma, kept out of kobako
+# the same way (cmd/kobako-tutor).
+TUTOR_BIN = $(dir $(BIN))kobako-tutor
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 AS_ROOT  := $(CURDIR)/scripts/as-root
@@ -22,6 +25,7 @@ export CGO_ENABLED := 0
 build: setup
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kobako
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(PULL_BIN) ./cmd/kobako-pull
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(TUTOR_BIN) ./cmd/kobako-tutor
 
 # Installs what is missing (busybox-static …) and checks Go.
 setup:
@@ -53,6 +57,7 @@ clean:
 PREFIX ?= /usr/local
 INSTALLED_BIN  = $(DESTDIR)$(PREFIX)/bin/kobako
 INSTALLED_PULL = $(DESTDIR)$(PREFIX)/bin/kobako-pull
+INSTALLED_TUTOR = $(DESTDIR)$(PREFIX)/bin/kobako-tutor
 INSTALLED_BASH = $(DESTDIR)$(PREFIX)/share/bash-completion/completions/kobako
 INSTALLED_ZSH  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_kobako
 INSTALLED_MAN  = $(DESTDIR)$(PREFIX)/share/man/man1/kobako.1
@@ -65,10 +70,11 @@ INSTALL_NEEDS = $(if $(filter command line,$(origin BIN)),,build)
 install: $(INSTALL_NEEDS)
 	$(INSTALL_AS) install -D -m 0755 $(BIN) $(INSTALLED_BIN)
 	$(INSTALL_AS) install -D -m 0755 $(PULL_BIN) $(INSTALLED_PULL)
+	$(INSTALL_AS) install -D -m 0755 $(TUTOR_BIN) $(INSTALLED_TUTOR)
 	$(INSTALL_AS) install -d $(dir $(INSTALLED_BASH)) $(dir $(INSTALLED_ZSH)) $(dir $(INSTALLED_MAN))
 	$(INSTALL_AS) sh -c '$(BIN) completion bash > $(INSTALLED_BASH)'
 	$(INSTALL_AS) sh -c '$(BIN) completion zsh > $(INSTALLED_ZSH)'
 	$(INSTALL_AS) sh -c '$(BIN) man > $(INSTALLED_MAN)'
 
 uninstall:
-	$(INSTALL_AS) rm -f $(INSTALLED_BIN) $(INSTALLED_PULL) $(INSTALLED_BASH) $(INSTALLED_ZSH) $(INSTALLED_MAN)
+	$(INSTALL_AS) rm -f $(INSTALLED_BIN) $(INSTALLED_PULL) $(INSTALLED_TUTOR) $(INSTALLED_BASH) $(INSTALLED_ZSH) $(INSTALLED_MAN)

@@ -80,8 +80,9 @@ func buildKobako(dir string) (string, error) {
 	if gomod == "" || gomod == os.DevNull {
 		return "", errors.New("go env GOMOD: not inside the kobako module")
 	}
-	// and kobako-pull next to it, where kobako pull looks for it
-	for _, name := range []string{"kobako", "kobako-pull"} {
+	// and its helpers next to it, where kobako pull, tutorial and doctor
+	// look for them
+	for _, name := range []string{"kobako", "kobako-pull", "kobako-tutor"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
 		cmd.Dir = filepath.Dir(gomod)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

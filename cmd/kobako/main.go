@@ -114,6 +114,8 @@ func commands() []*cli.Command {
 		systemCommand(),
 		rmiCommand(),
 		versionCommand(),
+		tutorialCommand(),
+		doctorCommand(),
 		monitorCommand(),
 		manCommand(),
 	}

@@ -67,7 +67,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			helper, err := puller()
+			helper, err := helperBinary("kobako-pull")
 			if err != nil {
 				return err
 			}
@@ -110,16 +110,16 @@ func pullerCommandLine(cmd *cli.Command) (argv, env []string, err error) {
 	return append(argv, "--", cmd.Args().First()), env, nil
 }
 
-// puller is kobako-pull, next to this kobako (the same build, the same
-// version).
-func puller() (string, error) {
+// helperBinary is one of kobako's helper binaries (kobako-pull,
+// kobako-tutor), next to this kobako: the same build, the same version.
+func helperBinary(name string) (string, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return "", fmt.Errorf("find kobako-pull: %w", err)
+		return "", fmt.Errorf("find %s: %w", name, err)
 	}
-	helper := filepath.Join(filepath.Dir(self), "kobako-pull")
+	helper := filepath.Join(filepath.Dir(self), name)
 	if _, err := os.Stat(helper); err != nil {
-		return "", fmt.Errorf("kobako pull needs kobako-pull next to kobako, in %s: make builds both, make install installs both", filepath.Dir(self))
+		return "", fmt.Errorf("kobako needs %s next to it, in %s: make builds it, make install installs it", name, filepath.Dir(self))
 	}
 	return helper, nil
 }

@@ -1,0 +1,174 @@
+package tutorial
+
+// Chapter 4, cgroup(リソースの隔離): limits. The learner reads their
+// container's limit from its own /sys/fs/cgroup, runs the article's memory
+// hog into the OOM killer, and watches `yes` held at 30 % of a core —
+// each checked against the kernel's own counters for that cgroup.
+
+import (
+	"fmt"
+	"time"
+)
+
+const cgroupName = Prefix + "cgroup"
+
+// ensureLimitedShell starts the chapter's container with the article's
+// limits, as docker spells them: 10 MiB of memory, 0.3 of a CPU.
+func ensureLimitedShell(s *Session) (*Container, error) {
+	s.vars["name"] = cgroupName
+	s.vars["memfile"], _ = limitFiles(s.cgroupv)
+	return s.ensure(cgroupName, shellArgs("--memory", "10m", "--cpus", "0.3")...)
+}
+
+func cgroupFiles() *Step {
+	return &Step{
+		ID: "cgroup.files",
+		Article: shellLines(
+			"UUID=$(uuidgen)",
+			"sudo cgcreate -g cpu,memory:$UUID",
+			"sudo cgset -r memory.limit_in_bytes=10000000 $UUID",
+			"sudo cgset -r cpu.cfs_period_us=1000000 $UUID",
+			"sudo cgset -r cpu.cfs_quota_us=300000 $UUID"),
+		V2: shellLines(
+			"echo '+cpu +memory' | sudo tee /sys/fs/cgroup/cgroup.subtree_control",
+			"sudo mkdir /sys/fs/cgroup/$UUID",
+			"echo 10000000 | sudo tee /sys/fs/cgroup/$UUID/memory.max",
+			"echo '300000 1000000' | sudo tee /sys/fs/cgroup/$UUID/cpu.max"),
+		Code:  []CodeRef{{"cgroups/v1_memory.go", "v1.setMemory"}, {"cgroups/v2_memory.go", "v2.setMemory"}},
+		Trace: "cgroup",
+		Setup: func(s *Session) error {
+			_, err := ensureLimitedShell(s)
+			return err
+		},
+		Task:  Task{Kind: InShell, Container: cgroupName},
+		Typed: "cat {memfile} > /answer",
+		Check: func(s *Session) Result {
+			r := s.checkAnswerFile(cgroupName, func(answer string) (bool, string) {
+				return answer == "10485760", s.msg.get("check.cgroup.files.read", answer)
+			}, "check.cgroup.files.ok", "check.cgroup.files.wrong")
+			mem, cpu := limitFiles(s.cgroupv)
+			otherMem, otherCPU := limitFiles(otherVersion(s.cgroupv))
+			r.Lines = append(r.Lines,
+				s.msg.get("check.cgroup.files.here", s.cgroupv, mem, cpu),
+				s.msg.get("check.cgroup.files.there", otherVersion(s.cgroupv), otherMem, otherCPU))
+			return r
+		},
+	}
+}
+
+func cgroupMemory() *Step {
+	return &Step{
+		ID:      "cgroup.memory",
+		Article: "head -c 20m /dev/zero | tail           # in the container: Killed\ncat /sys/fs/cgroup/memory/$UUID/memory.failcnt; dmesg | tail",
+		V2:      "cat /sys/fs/cgroup/$UUID/memory.events   # oom, oom_kill",
+		Code:    []CodeRef{{"cgroups/v1_stats.go", "v1.OOMKilled"}, {"cgroups/v2_stats.go", "v2.OOMKilled"}},
+		Trace:   "cgroup",
+		Setup: func(s *Session) error {
+			c, err := ensureLimitedShell(s)
+			if err != nil {
+				return err
+			}
+			kills, err := oomKills(s.cgroupv, c.Cgroup.Path)
+			s.seen["cgroup.oom_before"] = kills
+			return err
+		},
+		Task:  Task{Kind: InShell, Container: cgroupName},
+		Typed: "head -c 50m /dev/zero | tail",
+		Check: func(s *Session) Result {
+			c, err := s.k.running(cgroupName)
+			if err != nil {
+				return s.broken(err)
+			}
+			before, _ := s.seen["cgroup.oom_before"].(uint64)
+			kills, err := oomKills(s.cgroupv, c.Cgroup.Path)
+			if err != nil {
+				return s.broken(err)
+			}
+			file := oomFile(s.cgroupv, c.Cgroup.Path)
+			evidence := fmt.Sprintf("%s: oom_kill %d → %d", file, before, kills)
+			if kills <= before {
+				return fail(s.msg.get("check.cgroup.memory.none"), evidence)
+			}
+			return pass(s.msg.get("check.cgroup.memory.ok"), evidence, s.msg.get("check.cgroup.memory.why"))
+		},
+	}
+}
+
+// oomFile is where the kernel counts OOM kills: the file a learner cats.
+func oomFile(version, path string) string {
+	if version == "v2" {
+		return cgroupFile(version, "memory", path, "memory.events")
+	}
+	return cgroupFile(version, "memory", path, "memory.oom_control")
+}
+
+func cgroupCPU() *Step {
+	return &Step{
+		ID:      "cgroup.cpu",
+		Article: "echo 50000 | sudo tee /sys/fs/cgroup/cpu/$UUID/cpu.cfs_quota_us\necho $$ | sudo tee /sys/fs/cgroup/cpu/$UUID/cgroup.procs\nyes > /dev/null &\ntop",
+		V2:      "echo '50000 100000' | sudo tee /sys/fs/cgroup/$UUID/cpu.max\necho $$ | sudo tee /sys/fs/cgroup/$UUID/cgroup.procs",
+		Code:    []CodeRef{{"cgroups/v1_cpu.go", "v1.setCFS"}, {"cgroups/v2_cpu.go", "cpuMax"}},
+		Trace:   "cgroup",
+		Setup: func(s *Session) error {
+			_, err := ensureLimitedShell(s)
+			return err
+		},
+		Task:  Task{Kind: InShell, Container: cgroupName},
+		Typed: "yes > /dev/null &",
+		Check: func(s *Session) Result {
+			c, err := s.k.running(cgroupName)
+			if err != nil {
+				return s.broken(err)
+			}
+			r := s.watchCPU(c.Cgroup.Path)
+			s.exec(cgroupName, "sh", "-c", "kill $(pidof yes) 2>/dev/null; true") // the container's own yes
+			return r
+		},
+	}
+}
+
+// The band the CPU check expects: --cpus 0.3, give or take what a busy
+// machine and the scheduler's periods blur.
+const cpuLow, cpuHigh = 0.25, 0.35
+
+// watchCPU samples the cgroup's CPU usage counter and draws its share of
+// one core live, until it has settled in the band (three windows in a row)
+// or 10 seconds have passed.
+func (s *Session) watchCPU(path string) Result {
+	const window = time.Second
+	file := cgroupFile(s.cgroupv, "cpuacct", path, "cpuacct.usage")
+	if s.cgroupv == "v2" {
+		file = cgroupFile(s.cgroupv, "cpu", path, "cpu.stat")
+	}
+	prev, err := cpuUsage(s.cgroupv, path)
+	if err != nil {
+		return s.broken(err)
+	}
+	settled, share := 0, 0.0
+	for i := 0; i < 10 && settled < 3; i++ {
+		time.Sleep(window)
+		now, err := cpuUsage(s.cgroupv, path)
+		if err != nil {
+			return s.broken(err)
+		}
+		share = float64(now-prev) / float64(window.Nanoseconds())
+		prev = now
+		n, _ := throttled(s.cgroupv, path)
+		s.ui.gauge("CPU", share, cpuLow, cpuHigh, n)
+		if share >= cpuLow && share <= cpuHigh {
+			settled++
+		} else {
+			settled = 0
+		}
+	}
+	s.ui.endGauge()
+	n, _ := throttled(s.cgroupv, path)
+	evidence := s.msg.get("check.cgroup.cpu.evidence", file, share, n)
+	switch {
+	case settled >= 3:
+		return pass(s.msg.get("check.cgroup.cpu.ok", share), evidence)
+	case share < 0.05:
+		return fail(s.msg.get("check.cgroup.cpu.idle"), evidence)
+	}
+	return fail(s.msg.get("check.cgroup.cpu.off", share), evidence)
+}

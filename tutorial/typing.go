@@ -1,0 +1,117 @@
+package tutorial
+
+// --yes does the learner's typing for them, in the same shell they would
+// use: kobako attach on a pty of the tutorial's own, the line typed, the
+// output read until the shell has run it, then ctrl-p ctrl-q. So the
+// check that follows sees exactly what a learner's own typing leaves:
+// `echo $$` says 1, `kill -9 1` is sent by PID 1's own shell.
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// doneMark is what the shell prints once the typed line has run. It is
+// typed as arithmetic, so the echo of the typing itself does not match.
+const (
+	doneTyped   = "echo KOBAKO-$((40+2))-DONE"
+	donePrinted = "KOBAKO-42-DONE"
+)
+
+// detachKeys are ctrl-p ctrl-q, kobako attach's (and docker's) detach keys.
+var detachKeys = []byte{0x10, 0x11}
+
+// typeInto types line into the shell of container name and returns what
+// the terminal showed.
+func (s *Session) typeInto(name, line string) (string, error) {
+	s.ui.dim(fmt.Sprintf("$ sudo kobako attach %s   # %s", name, s.msg.get("yes.typing")))
+	cmd := s.k.command("attach", name)
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		return "", fmt.Errorf("kobako attach %s: %w", name, err)
+	}
+	defer tty.Close()
+	screen := &lockedBuffer{}
+	go io.Copy(screen, tty)
+	// two lines, as a person types them: the mark runs once the line has
+	// (a line ending in & could not take "; echo" after it)
+	fmt.Fprintf(tty, "%s\r%s\r", line, doneTyped)
+	if err := waitFor(screen, donePrinted, time.Minute); err != nil {
+		cmd.Process.Kill() // ours: the attach started above
+		cmd.Wait()
+		return screen.String(), fmt.Errorf("%s's shell did not finish %q: %w", name, line, err)
+	}
+	tty.Write(detachKeys)
+	if err := waitExit(cmd, 10*time.Second); err != nil {
+		return screen.String(), err
+	}
+	out := cleanScreen(screen.String())
+	s.ui.box(s.msg.get("box.typed", name), out)
+	return out, nil
+}
+
+// waitFor polls buf until it holds want.
+func waitFor(buf *lockedBuffer, want string, limit time.Duration) error {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(buf.String(), want) {
+			return nil
+		}
+	}
+	return fmt.Errorf("no %q after %s", want, limit)
+}
+
+// waitExit waits for cmd, killing it after limit.
+func waitExit(cmd *exec.Cmd, limit time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+		return nil // kobako attach exits 0 on detach
+	case <-time.After(limit):
+		cmd.Process.Kill() // ours
+		<-done
+		return fmt.Errorf("kobako attach did not detach")
+	}
+}
+
+// ansi matches terminal escape sequences, which a transcript shows as noise.
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\r`)
+
+// cleanScreen turns what the pty showed into plain lines, without the
+// done mark and the detach message.
+func cleanScreen(raw string) string {
+	var lines []string
+	for _, line := range strings.Split(ansi.ReplaceAllString(raw, ""), "\n") {
+		if strings.Contains(line, "KOBAKO-") || strings.Contains(line, "detached from") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		lines = append(lines, strings.TrimRight(line, " "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// lockedBuffer is a bytes.Buffer one goroutine writes while another reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
