@@ -26,6 +26,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	vnetns "github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
 )
@@ -89,8 +90,11 @@ func configureInside(pid int, addr netip.Prefix, gateway netip.Addr, tr *trace.T
 	}
 	defer ns.Close()
 	// A netlink socket inside the container's namespace: every request
-	// on it acts there, like `nsenter -t $PID -n ip …`.
-	h, err := netlink.NewHandleAt(ns)
+	// on it acts there, like `nsenter -t $PID -n ip …`. Only the route
+	// family (links, addresses, routes): without the list the library opens
+	// xfrm and netfilter sockets too, and a kernel without xfrm_user loaded
+	// refuses the first with EPROTONOSUPPORT.
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("netlink socket in /proc/%d/ns/net: %w", pid, err)
 	}
