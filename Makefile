@@ -1,8 +1,9 @@
-# kobako — the two commands a newcomer needs:
-#   make run    build kobako, then drop into the article's container:
-#               kobako run -it --rm --memory 10m --cpus 0.3 busybox sh
-#   make test   go vet, unit tests and end-to-end tests (as root, via sudo),
-#               then the cgroup tests again in a cgroup v2 guest (make test-v2)
+# kobako — the three commands a newcomer needs:
+#   make run       build kobako, then drop into the article's container:
+#                  kobako run -it --rm --memory 10m --cpus 0.3 busybox sh
+#   make test      go vet, unit tests and end-to-end tests (as root, via sudo),
+#                  then the cgroup tests again in a cgroup v2 guest (make test-v2)
+#   make tutorial  build kobako, then learn: kobako tutorial (LANG=ja… for Japanese)
 # Everything is built as you; only what needs root runs through sudo.
 # To keep kobako: make install [PREFIX=/usr/local] [DESTDIR=…]; make uninstall.
 
@@ -20,7 +21,7 @@ AS_ROOT  := $(CURDIR)/scripts/as-root
 # A static binary: the container's init is this same file, re-executed.
 export CGO_ENABLED := 0
 
-.PHONY: build run test bench setup clean install uninstall
+.PHONY: build run tutorial test bench setup clean install uninstall
 
 build: setup
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kobako
@@ -33,6 +34,9 @@ setup:
 
 run: build
 	$(AS_ROOT) $(BIN) run -it --rm --memory 10m --cpus 0.3 busybox sh
+
+tutorial: build
+	$(AS_ROOT) env LANG=$(LANG) LC_ALL=$(LC_ALL) LC_MESSAGES=$(LC_MESSAGES) TERM=$(TERM) $(BIN) tutorial
 
 # -p 1: one package at a time, so that the CPU-limit test measures a
 # container's share on an otherwise quiet machine.

@@ -72,7 +72,7 @@ func (e *env) expectSameTraces(before hostTraces) {
 func TestTutorialYes(t *testing.T) {
 	for _, lang := range []string{"en", "ja"} {
 		t.Run(lang, func(t *testing.T) {
-			e, _ := newBridgeEnv(t)
+			e := tutorialEnv(t)
 			e.mustRun("run", "--rm", "busybox", "true") // the busybox image, before the snapshot
 			before := e.traces()
 			out := e.runLong(5*time.Minute, "tutorial", "--yes", "--lang", lang)
@@ -127,6 +127,18 @@ func lessonHint(t *testing.T, file, step string) string {
 	}
 	hint := strings.Fields(text[i+j+len("<!-- hint -->"):])
 	return strings.Join(hint[:4], " ")
+}
+
+// tutorialEnv is where a whole tutorial runs: in a network namespace of
+// the test's own on a host, or in the v2 guest as it is — a VM with no
+// network but its own, and without the nft and nsenter a test namespace
+// needs.
+func tutorialEnv(t *testing.T) *env {
+	if inGuest() {
+		return newEnv(t)
+	}
+	e, _ := newBridgeEnv(t)
+	return e
 }
 
 // expectJapanese fails when a line of the tutorial's own words is English:

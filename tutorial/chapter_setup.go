@@ -33,14 +33,35 @@ func setupDoctor() *Step {
 	}
 }
 
-// blockedChapters asks doctor which chapters this host cannot run, with
-// the reason in the learner's language.
+// blockedChapters asks doctor which chapters this host cannot run, and
+// why, in the learner's language: each finding's title, what it means and
+// what to do.
 func (s *Session) blockedChapters() map[string]string {
 	findings := doctor.Check(doctor.ThisHost())
 	_, blocked := doctor.Runnable(findings)
+	if len(blocked) == 0 {
+		return nil
+	}
+	words, err := doctor.LoadCatalogue(s.lang)
+	if err != nil {
+		words = nil
+	}
+	byID := map[string]doctor.Finding{}
+	for _, f := range findings {
+		byID[f.ID] = f
+	}
 	why := map[string]string{}
 	for ch, ids := range blocked {
-		why[ch] = strings.Join(ids, ", ")
+		var reasons []string
+		for _, id := range ids {
+			if words == nil {
+				reasons = append(reasons, id)
+				continue
+			}
+			e := words.Explain(byID[id])
+			reasons = append(reasons, strings.TrimSpace(e.Title+": "+e.Text+" "+e.Fix))
+		}
+		why[ch] = strings.Join(reasons, "\n")
 	}
 	return why
 }

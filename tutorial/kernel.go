@@ -15,6 +15,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The tutorial joins containers' namespaces on threads of its own
+// (inNamespace), and a goroutine locked to a thread that ends while locked
+// takes the thread with it — except the main thread, which Go keeps, out of
+// use, in whatever namespace it was left in. /proc/self names the main
+// thread, so the main goroutine keeps it: no other goroutine ever runs on
+// it, and /proc/self/net and the like stay the host's.
+func init() {
+	goruntime.LockOSThread()
+}
+
 // namespaceKinds are the entries of /proc/PID/ns that name a namespace.
 var namespaceKinds = []string{"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}
 

@@ -6,7 +6,7 @@
 #   make test-v2 V2_TESTS='TestCgroupOOM'     # any -test.run pattern
 # See scripts/v2-guest/README.md.
 
-V2_TESTS ?= TestCgroup|TestPID1|TestExec|TestUsernsDelegatedCgroup
+V2_TESTS ?= TestCgroup|TestPID1|TestExec|TestUsernsDelegatedCgroup|TestDoctorThisHost|TestTutorialYes
 
 .PHONY: test-v2
 test-v2: build
