@@ -30,7 +30,7 @@ func capPing() *Step {
 	return &Step{
 		ID:      "cap.ping",
 		Article: "cp /bin/ping . && ./ping -c1 127.0.0.1   # Operation not permitted\nsudo setcap cap_net_raw+p ./ping\n./ping -c1 127.0.0.1                     # works",
-		Code:    []CodeRef{{"runtime/capabilities.go", "setCapabilities"}},
+		Code:    []CodeRef{{File: "runtime/capabilities.go", Func: "setCapabilities"}},
 		Trace:   "Capability",
 		Setup:   func(s *Session) error { return ensurePingShell(s, capName) },
 		Task:    Task{Kind: InShell, Container: capName},
@@ -62,7 +62,7 @@ func capNoPing() *Step {
 	return &Step{
 		ID:      "cap.noping",
 		Article: "sudo capsh --drop=cap_net_raw -- -c 'ping -c1 127.0.0.1'\nsysctl net.ipv4.ping_group_range   # Ubuntu 20.04+: '0 2147483647'",
-		Code:    []CodeRef{{"runtime/capabilities.go", "dropBoundingSet"}},
+		Code:    []CodeRef{{File: "runtime/capabilities.go", Func: "dropBoundingSet"}},
 		Trace:   "Capability",
 		Setup:   func(s *Session) error { return ensurePingShell(s, noCapName, "--cap-drop", "NET_RAW") },
 		Task:    Task{Kind: InShell, Container: noCapName},
@@ -85,7 +85,7 @@ func capNoPing() *Step {
 			evidence := []string{
 				fmt.Sprintf("ping: exit status %s; /proc/%d/net/dev lo: %d → %d packets", status, c.Pid, before, after),
 				fmt.Sprintf("/proc/%d/status CapEff: %s (cap_net_raw: %v)", c.Pid, capEff, hasCapability(capEff, capNetRaw)),
-				s.msg.get("check.cap.range", strings.TrimSpace(string(hostRange)), ctrRange),
+				s.msg.get("check.cap.range", strings.Join(strings.Fields(string(hostRange)), " "), strings.Join(strings.Fields(ctrRange), " ")),
 			}
 			if status == "0" || after > before || hasCapability(capEff, capNetRaw) {
 				return fail(append([]string{s.msg.get("check.cap.noping.worked")}, evidence...)...)

@@ -34,7 +34,7 @@ func cgroupFiles() *Step {
 			"sudo mkdir /sys/fs/cgroup/$UUID",
 			"echo 10000000 | sudo tee /sys/fs/cgroup/$UUID/memory.max",
 			"echo '300000 1000000' | sudo tee /sys/fs/cgroup/$UUID/cpu.max"),
-		Code:  []CodeRef{{"cgroups/v1_memory.go", "v1.setMemory"}, {"cgroups/v2_memory.go", "v2.setMemory"}},
+		Code:  []CodeRef{{File: "cgroups/v1_memory.go", Func: "v1.setMemory"}, {File: "cgroups/v2_memory.go", Func: "v2.setMemory"}},
 		Trace: "cgroup",
 		Setup: func(s *Session) error {
 			_, err := ensureLimitedShell(s)
@@ -61,7 +61,7 @@ func cgroupMemory() *Step {
 		ID:      "cgroup.memory",
 		Article: "head -c 20m /dev/zero | tail           # in the container: Killed\ncat /sys/fs/cgroup/memory/$UUID/memory.failcnt; dmesg | tail",
 		V2:      "cat /sys/fs/cgroup/$UUID/memory.events   # oom, oom_kill",
-		Code:    []CodeRef{{"cgroups/v1_stats.go", "v1.OOMKilled"}, {"cgroups/v2_stats.go", "v2.OOMKilled"}},
+		Code:    []CodeRef{{File: "cgroups/v1_stats.go", Func: "v1.OOMKilled"}, {File: "cgroups/v2_stats.go", Func: "v2.OOMKilled"}},
 		Trace:   "cgroup",
 		Setup: func(s *Session) error {
 			c, err := ensureLimitedShell(s)
@@ -85,7 +85,7 @@ func cgroupMemory() *Step {
 				return s.broken(err)
 			}
 			file := oomFile(s.cgroupv, c.Cgroup.Path)
-			evidence := fmt.Sprintf("%s: oom_kill %d → %d", file, before, kills)
+			evidence := fmt.Sprintf("%s: oom_kill %d → %d", shortIDs(file), before, kills)
 			if kills <= before {
 				return fail(s.msg.get("check.cgroup.memory.none"), evidence)
 			}
@@ -107,7 +107,7 @@ func cgroupCPU() *Step {
 		ID:      "cgroup.cpu",
 		Article: "echo 50000 | sudo tee /sys/fs/cgroup/cpu/$UUID/cpu.cfs_quota_us\necho $$ | sudo tee /sys/fs/cgroup/cpu/$UUID/cgroup.procs\nyes > /dev/null &\ntop",
 		V2:      "echo '50000 100000' | sudo tee /sys/fs/cgroup/$UUID/cpu.max\necho $$ | sudo tee /sys/fs/cgroup/$UUID/cgroup.procs",
-		Code:    []CodeRef{{"cgroups/v1_cpu.go", "v1.setCFS"}, {"cgroups/v2_cpu.go", "cpuMax"}},
+		Code:    []CodeRef{{File: "cgroups/v1_cpu.go", Func: "v1.setCFS"}, {File: "cgroups/v2_cpu.go", Func: "cpuMax"}},
 		Trace:   "cgroup",
 		Setup: func(s *Session) error {
 			_, err := ensureLimitedShell(s)
@@ -163,7 +163,7 @@ func (s *Session) watchCPU(path string) Result {
 	}
 	s.ui.endGauge()
 	n, _ := throttled(s.cgroupv, path)
-	evidence := s.msg.get("check.cgroup.cpu.evidence", file, share, n)
+	evidence := s.msg.get("check.cgroup.cpu.evidence", shortIDs(file), share, n)
 	switch {
 	case settled >= 3:
 		return pass(s.msg.get("check.cgroup.cpu.ok", share), evidence)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -32,7 +33,7 @@ func cowOverlay() *Step {
 			"sudo mount -t overlay -o lowerdir=lower,upperdir=upper,workdir=work overlay merged",
 			"touch merged/new; echo x > merged/from_lower; rm merged/gone",
 			"ls -l upper        # new, from_lower (copied up), gone: c--------- 0, 0"),
-		Code:  []CodeRef{{"rootfs/overlay.go", "Overlay.mount"}, {"container/diff.go", "isWhiteout"}},
+		Code:  []CodeRef{{File: "rootfs/overlay.go", Func: "Overlay.mount"}, {File: "container/diff.go", Func: "isWhiteout"}},
 		Trace: "Copy on Write",
 		Setup: func(s *Session) error {
 			s.vars["name"] = cowName
@@ -62,10 +63,10 @@ func cowOverlay() *Step {
 			if c.Overlay != nil && len(c.Overlay.Lower) > 0 {
 				lower := filepath.Join(c.Overlay.Lower[0], deleted)
 				if _, err := os.Lstat(lower); err == nil {
-					lines = append(lines, s.msg.get("check.cow.lower_kept", deleted, lower))
+					lines = append(lines, s.msg.get("check.cow.lower_kept", deleted, shortIDs(lower)))
 				}
 				if w := filepath.Join(c.Overlay.Upper, deleted); isWhiteout(w) {
-					lines = append(lines, s.msg.get("check.cow.whiteout", w))
+					lines = append(lines, s.msg.get("check.cow.whiteout", shortIDs(w)))
 				}
 			}
 			return pass(lines...)
@@ -123,7 +124,15 @@ func overlayPicture(s *Session, c *Container, deleted string) string {
 	for i, l := range c.Overlay.Lower {
 		fmt.Fprintf(&b, "%-10s %s   (%s)\n", fmt.Sprintf("lower[%d]", i), l, s.msg.get("overlay.lower"))
 	}
-	return b.String()
+	return shortIDs(b.String())
+}
+
+// longID is a container's id or a layer's digest: 64 hex digits.
+var longID = regexp.MustCompile(`[0-9a-f]{64}`)
+
+// shortIDs writes the ids in s as docker shows them, 12 digits (and …).
+func shortIDs(s string) string {
+	return longID.ReplaceAllStringFunc(s, func(id string) string { return id[:12] + "…" })
 }
 
 // upperEntries lists the files in an upper dir, marking whiteouts:
@@ -155,7 +164,7 @@ func cowCommit() *Step {
 			"sudo mount -t overlay -o lowerdir=$LAYER1/diff,upperdir=$LAYER2/diff,workdir=$LAYER2/work overlay $LAYER2/merged",
 			"unshare -r chroot $LAYER2/merged apk add --no-cache curl   # LAYER2 = only the difference",
 			"sudo mount -t overlay -o lowerdir=$LAYER2/diff:$LAYER1/diff,upperdir=$CONTAINER/diff,workdir=$CONTAINER/work overlay $CONTAINER/merged"),
-		Code:  []CodeRef{{"image/commit.go", "Store.Commit"}},
+		Code:  []CodeRef{{File: "image/commit.go", Func: "Store.Commit"}},
 		Trace: "Copy on Write",
 		Setup: func(s *Session) error {
 			s.vars["name"] = cowNext

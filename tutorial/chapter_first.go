@@ -22,7 +22,8 @@ func firstOneshot() *Step {
 			`    /bin/hostname $UUID &&`,
 			`    exec capsh --chroot=$ROOTFS --drop=cap_sys_chroot -- -c 'exec $CMD'`,
 			`  "`),
-		Code: []CodeRef{{"runtime/init.go", "initContainer"}},
+		Code:  []CodeRef{{File: "runtime/init.go", Func: "initContainer", Around: "unshare -C: now"}},
+		Trace: "コンテナを作ってみよう|pivot_root",
 		Setup: func(s *Session) error {
 			s.vars["name"] = name
 			_, err := s.ensure(name, shellArgs("--memory", "10m", "--cpus", "0.3")...)

@@ -15,7 +15,7 @@ func introProcess() *Step {
 	return &Step{
 		ID:      "intro.process",
 		Article: "sudo kobako run -it --rm busybox sh   # in the container: sleep 1234 &\nps -ef | grep sleep                   # on the host: the same process",
-		Code:    []CodeRef{{"runtime/create.go", "Runtime.spawnInit"}},
+		Code:    []CodeRef{{File: "runtime/create.go", Func: "Runtime.startInit", Around: `shell := "unshare -muinpf"`}},
 		Trace:   "Namespace",
 		Setup: func(s *Session) error {
 			s.vars["name"] = name

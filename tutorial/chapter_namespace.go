@@ -40,7 +40,7 @@ func nsInodes() *Step {
 	return &Step{
 		ID:      "ns.inodes",
 		Article: "ls -l /proc/$$/ns        # one link per kind: 'uts:[4026531838]'\nsudo ls -l /proc/1/ns   # the same numbers: the same namespaces",
-		Code:    []CodeRef{{"runtime/namespaces.go", "cloneFlags"}, {"runtime/namespaces.go", "enterCgroupNamespace"}},
+		Code:    []CodeRef{{File: "runtime/namespaces.go", Func: "cloneFlags"}, {File: "runtime/namespaces.go", Func: "enterCgroupNamespace"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,
 		Task:    Task{Kind: InShell, Container: nsName},
@@ -87,7 +87,7 @@ func nsUTS() *Step {
 	return &Step{
 		ID:      "ns.uts",
 		Article: "sudo unshare -u /bin/sh\nhostname my-new-hostname; uname -n\nexit; hostname           # the host's name is unchanged",
-		Code:    []CodeRef{{"runtime/hostname.go", "setHostname"}},
+		Code:    []CodeRef{{File: "runtime/hostname.go", Func: "setHostname"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,
 		Task:    Task{Kind: InShell, Container: nsName},
@@ -121,7 +121,7 @@ func nsPID() *Step {
 	return &Step{
 		ID:      "ns.pid",
 		Article: "sudo unshare --fork --pid --mount-proc /bin/sh\nps; echo $$   # 1\nkill -9 1     # nothing happens",
-		Code:    []CodeRef{{"runtime/init.go", "Init"}},
+		Code:    []CodeRef{{File: "runtime/init.go", Func: "Init"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,
 		Task:    Task{Kind: InShell, Container: nsName},
@@ -148,7 +148,7 @@ func nsEnter() *Step {
 	return &Step{
 		ID:      "ns.nsenter",
 		Article: "unshare -ur /bin/sh -c 'hostname foobar; sleep 15' &\nPID=$(jobs -p)\nsudo nsenter -u -t $PID hostname   # foobar",
-		Code:    []CodeRef{{"runtime/join.go", "openNamespaces"}},
+		Code:    []CodeRef{{File: "runtime/join.go", Func: "openNamespaces"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,
 		Task:    Task{Kind: OnHost},

@@ -70,14 +70,14 @@ func netBridge() *Step {
 			"sudo ip link set dev veth0_peer netns ns0",
 			"sudo ip netns exec ns0 ip addr add 192.168.77.2/24 dev veth0_peer",
 			"sudo ip netns exec ns0 ip route add default via 192.168.77.1"),
-		Code:  []CodeRef{{"netns/bridge.go", "addBridge"}, {"netns/veth.go", "addVeth"}},
+		Code:  []CodeRef{{File: "netns/bridge.go", Func: "addBridge"}, {File: "netns/veth.go", Func: "addVeth"}},
 		Trace: "ネットワーク",
 		Setup: func(s *Session) error {
 			client, web, err := ensureBridgedPair(s)
 			if err != nil {
 				return err
 			}
-			s.ui.box(s.msg.get("box.bridge"), bridgePicture(client, web))
+			s.ui.box(s.msg.get("box.bridge"), bridgePicture(client, web, s.vars["port"]))
 			for _, c := range []*Container{client, web} {
 				rx, tx, err := packets("self", c.Network.HostVeth)
 				if err != nil {
@@ -116,20 +116,20 @@ func netBridge() *Step {
 
 // bridgePicture draws the bridge, its two veths and the containers behind
 // them, from what kobako inspect read.
-func bridgePicture(client, web *Container) string {
-	br := client.Network.Bridge
-	return fmt.Sprintf(`host
- └─ %[1]s  (bridge, gateway of 192.168.77.0/24)
+func bridgePicture(client, web *Container, port string) string {
+	return fmt.Sprintf(`host   127.0.0.1:%[8]s ─(dnat)─┐
+ └─ %[1]s  (bridge)                │
      ├─ %[2]s ══ eth0 %[3]s   %[4]s
-     └─ %[5]s ══ eth0 %[6]s   %[7]s  → 127.0.0.1:published
-`, br, client.Network.HostVeth, client.Network.IP, client.Name, web.Network.HostVeth, web.Network.IP, web.Name)
+     └─ %[5]s ══ eth0 %[6]s   %[7]s :80
+`, client.Network.Bridge, client.Network.HostVeth, client.Network.IP, client.Name,
+		web.Network.HostVeth, web.Network.IP, web.Name, port)
 }
 
 func netPort() *Step {
 	return &Step{
 		ID:      "net.port",
 		Article: "sudo sysctl -w net.ipv4.ip_forward=1\nsudo iptables -t nat -A POSTROUTING -s 192.168.77.0/24 ! -o br0 -j MASQUERADE\nsudo nft list table ip kobako   # kobako: one table, masquerade and dnat",
-		Code:    []CodeRef{{"netns/ports.go", "natTable.publishPorts"}},
+		Code:    []CodeRef{{File: "netns/ports.go", Func: "natTable.publishPorts"}},
 		Trace:   "ネットワーク",
 		Setup: func(s *Session) error {
 			if _, _, err := ensureBridgedPair(s); err != nil {

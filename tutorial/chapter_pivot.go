@@ -13,7 +13,11 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/tutorial/chrootdemo"
 )
@@ -32,7 +36,7 @@ func rootChroot() *Step {
 			"cd ..; cd ..; cd ..      # … up to the real /",
 			"chroot .                 # back in the host's tree",
 			"capsh --chroot=$ROOTFS --drop=cap_sys_chroot   # why the article drops it"),
-		Code: []CodeRef{{"tutorial/chrootdemo/escape.go", "climb"}},
+		Code: []CodeRef{{File: "tutorial/chrootdemo/escape.go", Func: "climb", Around: "unix.Chroot(escapeDir)"}},
 		Setup: func(s *Session) error {
 			if _, ok := s.seen["root.secret"]; !ok {
 				n, err := rand.Int(rand.Reader, big.NewInt(int64(len(secretWords))))
@@ -68,7 +72,8 @@ func rootChroot() *Step {
 // chrootDemo runs the unsafe demonstration: on the learner's terminal, or,
 // for --yes, running escape alone. It returns the escape's report.
 func (s *Session) chrootDemo(auto bool) (string, error) {
-	s.ui.warn(s.msg.get("demo.unsafe"))
+	// the demonstration says itself, loudly and in both languages, that
+	// it is unsafe and exists only here
 	secret, _ := s.seen["root.secret"].(string)
 	opts := chrootdemo.Options{
 		Self: s.tutor, Busybox: s.busybox, Secret: secret,
@@ -85,12 +90,33 @@ func (s *Session) chrootDemo(auto bool) (string, error) {
 	if !auto {
 		s.childHasTerminal.Store(true)
 		defer s.childHasTerminal.Store(false)
+		defer takeTerminalBack(os.Stdin)()
 	}
 	res, err := chrootdemo.Run(context.Background(), opts)
 	if err != nil {
 		return "", fmt.Errorf("chroot demonstration: %w", err)
 	}
 	return res.Report, nil
+}
+
+// takeTerminalBack notes which process group the terminal serves, and
+// returns a func that makes it that group again. The demonstration's shell
+// makes its own group the terminal's foreground (job control does), and
+// leaves it so when it exits: the tutorial, in the background then, would
+// be stopped at its next read (SIGTTIN).
+// Shell twin: what an interactive shell does with tcsetpgrp(3) for a job.
+func takeTerminalBack(tty *os.File) func() {
+	fd := int(tty.Fd())
+	ours, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	if err != nil {
+		return func() {} // not a terminal: nothing to give back
+	}
+	return func() {
+		// a background group may set the foreground only with SIGTTOU ignored
+		signal.Ignore(syscall.SIGTTOU)
+		defer signal.Reset(syscall.SIGTTOU)
+		unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, ours)
+	}
 }
 
 func rootPivot() *Step {
@@ -102,7 +128,7 @@ func rootPivot() *Step {
 			`  mount -t proc proc $NEW_ROOT/proc &&`,
 			`  pivot_root $NEW_ROOT $NEW_ROOT/.put_old &&`,
 			`  umount -l /.put_old && cd / && exec /bin/sh"`),
-		Code:  []CodeRef{{"rootfs/pivot_root.go", "PivotRoot"}},
+		Code:  []CodeRef{{File: "rootfs/pivot_root.go", Func: "PivotRoot"}},
 		Trace: "pivot_root",
 		Setup: func(s *Session) error {
 			s.vars["name"] = pivotName

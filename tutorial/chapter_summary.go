@@ -21,7 +21,7 @@ func summarySpec() *Step {
 			"sudo cgdelete -r -g cpu,memory:$UUID; rm -rf $ROOTFS",
 			"sudo ip netns del ns0; sudo ip link del dev br0",
 			"runc spec     # a config.json to start from, the same format kobako reads"),
-		Code: []CodeRef{{"runtime/create.go", "Runtime.Create"}},
+		Code: []CodeRef{{File: "runtime/create.go", Func: "Runtime.Create"}},
 		Setup: func(s *Session) error {
 			c, err := s.ensure(specName, "--memory", "10m", "busybox", "sleep", "3600")
 			if err != nil {

@@ -50,9 +50,9 @@ func (s *Session) showTrace(narration string) {
 			section = line
 			continue
 		}
-		if s.focus == "" || strings.Contains(section, s.focus) || traceName.MatchString(line) {
+		if s.inFocus(section) || traceName.MatchString(line) {
 			if strings.TrimSpace(line) != "" {
-				lines = append(lines, line)
+				lines = append(lines, fitTraceLine(line, s.ui.width-6)...)
 			}
 		}
 	}
@@ -66,9 +66,37 @@ func (s *Session) showTrace(narration string) {
 	}
 	label := s.msg.get("box.trace")
 	if s.focus != "" {
-		label += " — " + s.focus
+		label += " — " + strings.ReplaceAll(s.focus, "|", ", ")
 	}
 	s.ui.box(label, strings.Join(lines, "\n"))
+}
+
+// traceStep splits a trace line: its step, the Go file:line, and the
+// shell twin (with the Go call behind ←).
+var traceStep = regexp.MustCompile(`^\s+(.+?)\s{2,}(\S+\.go:\d+)\s+(.*)$`)
+
+// fitTraceLine lays one trace line out for a box width wide: as it is when
+// it fits, else the step and its file:line, and the shell twin below them.
+func fitTraceLine(line string, width int) []string {
+	m := traceStep.FindStringSubmatch(line)
+	if m == nil || len([]rune(line)) <= width {
+		return []string{line}
+	}
+	return []string{"  " + m[1] + "  " + m[2], "      " + m[3]}
+}
+
+// inFocus says whether a trace section (its heading) is one the current
+// step shows: its Trace names them, separated by |.
+func (s *Session) inFocus(section string) bool {
+	if s.focus == "" {
+		return true
+	}
+	for _, f := range strings.Split(s.focus, "|") {
+		if strings.Contains(section, f) {
+			return true
+		}
+	}
+	return false
 }
 
 // traceName matches a line where the trace introduces a name: "  ID=…".

@@ -110,6 +110,10 @@ func (s *Session) tryUntilDone(st *Step, text StepText) (bool, error) {
 		r := st.Check(s)
 		s.ui.result(r)
 		if r.OK {
+			// a pause, so the verdict is read before the next step scrolls it away
+			if s.ui.prompt(s.msg.get("prompt.next")) == "quit" {
+				return true, errQuit
+			}
 			return true, nil
 		}
 		s.ui.dim(s.msg.get("step.try_again"))

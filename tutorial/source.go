@@ -16,10 +16,13 @@ import (
 )
 
 // CodeRef names one function in kobako's source: "runtime/hostname.go" and
-// "setHostname", or a method as "v1.setMemory".
+// "setHostname", or a method as "v1.setMemory". Around, when set, is a
+// piece of one of its lines: the quotation shows the function's head and
+// the lines from there, for a long function whose step is in its middle.
 type CodeRef struct {
-	File string
-	Func string
+	File   string
+	Func   string
+	Around string
 }
 
 // Excerpt is a quoted function: where it is and its first lines.
@@ -55,12 +58,38 @@ func excerpt(ref CodeRef) (Excerpt, error) {
 		}
 		from, to := fset.Position(start), fset.Position(fn.End())
 		lines := strings.Split(string(src[from.Offset:to.Offset]), "\n")
+		line := fset.Position(fn.Pos()).Line
+		if ref.Around != "" {
+			var err error
+			if lines, line, err = around(lines, line, fset.Position(fn.Pos()).Line-from.Line, ref); err != nil {
+				return Excerpt{}, err
+			}
+		}
 		if len(lines) > maxExcerptLines {
 			lines = append(lines[:maxExcerptLines], "\t// …")
 		}
-		return Excerpt{File: ref.File, Line: fset.Position(fn.Pos()).Line, Code: strings.Join(lines, "\n")}, nil
+		return Excerpt{File: ref.File, Line: line, Code: strings.Join(lines, "\n")}, nil
 	}
 	return Excerpt{}, fmt.Errorf("quote %s: no function %s in it", ref.File, ref.Func)
+}
+
+// around cuts a function's lines to its signature and the lines from the
+// one holding ref.Around (a comment line above it included), and returns
+// them with the line number that part starts at. sig is the index of the
+// signature among lines (after the doc comment).
+func around(lines []string, sigLine, sig int, ref CodeRef) ([]string, int, error) {
+	for i, l := range lines {
+		if i <= sig || !strings.Contains(l, ref.Around) {
+			continue
+		}
+		from := i
+		for from > sig+1 && strings.HasPrefix(strings.TrimSpace(lines[from-1]), "//") {
+			from-- // the comment that says why
+		}
+		cut := append([]string{lines[sig], "\t// …"}, lines[from:]...)
+		return cut, sigLine + from - sig, nil
+	}
+	return nil, 0, fmt.Errorf("quote %s: %s has no line with %q", ref.File, ref.Func, ref.Around)
 }
 
 // funcName is "name" for a function and "recv.name" for a method.

@@ -20,7 +20,8 @@ type Step struct {
 	// embedded source.
 	Code []CodeRef
 	// Trace names the chapter of kobako's --trace that the step shows
-	// ("cgroup", "Namespace" …, as the trace's headings say); "" shows it all.
+	// ("cgroup", "Namespace" …, as the trace's headings say; several
+	// separated by |); "" shows it all.
 	Trace string
 	// Setup makes what the task needs (containers …) and shows kobako
 	// doing it. It is called again before each try, so it makes only what

@@ -67,7 +67,7 @@ func Run(opts Options) error {
 		return err
 	}
 	s := &Session{
-		k: opts.Kobako, ui: newUI(opts.In, opts.Out, opts.Lang), msg: msg, lang: opts.Lang, yes: opts.Yes,
+		k: opts.Kobako, ui: newUI(opts.In, opts.Out), msg: msg, lang: opts.Lang, yes: opts.Yes,
 		tutor: opts.Tutor, busybox: opts.Busybox, cgroupv: cgroupVersion(),
 		vars: map[string]string{}, seen: map[string]any{},
 	}
@@ -99,8 +99,12 @@ func Run(opts Options) error {
 	if err != nil {
 		return err
 	}
-	if failed > 0 {
+	if failed > 0 && s.yes {
 		return fmt.Errorf("%d %s", failed, s.msg.get("summary.failed"))
+	}
+	if failed > 0 {
+		s.ui.say(s.msg.get("summary.skipped", failed))
+		return nil
 	}
 	s.ui.say(s.msg.get("summary.done"))
 	return nil
@@ -191,15 +195,16 @@ func (s *Session) walk(defs []chapterDef, chapters []Chapter, todo []position, p
 		text, _ := textOf(ch, st.ID)
 		s.ui.heading(s.msg.get("where.step", p.chapter, p.step+1, len(def.Steps)), text.Title)
 		ok, err := s.runStep(st, text)
-		if err != nil {
-			return failed, err
-		}
 		if ok {
 			prog.markDone(st.ID)
 			if err := prog.save(); err != nil {
 				s.ui.warn(err.Error())
 			}
-		} else {
+		}
+		if err != nil {
+			return failed, err
+		}
+		if !ok {
 			failed++
 		}
 	}

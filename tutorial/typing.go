@@ -82,14 +82,14 @@ func waitExit(cmd *exec.Cmd, limit time.Duration) error {
 	}
 }
 
-// ansi matches terminal escape sequences, which a transcript shows as noise.
-var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\r`)
+// escapeSeq matches terminal escape sequences, which a transcript shows as noise.
+var escapeSeq = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\r`)
 
 // cleanScreen turns what the pty showed into plain lines, without the
 // done mark and the detach message.
 func cleanScreen(raw string) string {
 	var lines []string
-	for _, line := range strings.Split(ansi.ReplaceAllString(raw, ""), "\n") {
+	for _, line := range strings.Split(escapeSeq.ReplaceAllString(raw, ""), "\n") {
 		if strings.Contains(line, "KOBAKO-") || strings.Contains(line, "detached from") || strings.TrimSpace(line) == "" {
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/charmbracelet/glamour"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/term"
 )
 
@@ -25,10 +26,11 @@ type UI struct {
 	styled bool // colour, boxes, rendered Markdown
 	width  int
 	md     *glamour.TermRenderer
+	codeMD *glamour.TermRenderer // for code in a box: narrower, by the box's edges
 }
 
 // newUI decides how to draw: styled only on a terminal without NO_COLOR.
-func newUI(in io.Reader, out *os.File, lang string) *UI {
+func newUI(in io.Reader, out *os.File) *UI {
 	u := &UI{out: out, in: bufio.NewReader(in), width: 80}
 	fd := int(out.Fd())
 	if term.IsTerminal(fd) && os.Getenv("NO_COLOR") == "" {
@@ -38,13 +40,13 @@ func newUI(in io.Reader, out *os.File, lang string) *UI {
 		}
 		// glamour's "auto" asks the terminal its background colour and
 		// waits for the answer; dark is the common case and needs no round trip
-		opts := []glamour.TermRendererOption{glamour.WithStandardStyle("dark"), glamour.WithWordWrap(u.width - 4)}
-		if lang == "ja" {
-			// glamour wraps only at spaces, and Japanese has none: the
-			// lessons are wrapped by hand, after 、 and 。, and kept so
-			opts = append(opts, glamour.WithPreservedNewLines())
-		}
-		u.md, _ = glamour.NewTermRenderer(opts...)
+		// The lessons are wrapped by hand (Japanese after 、 and 。: glamour
+		// wraps only at spaces), and kept so: glamour's own reflow also
+		// breaks lines early around inline code.
+		u.md, _ = glamour.NewTermRenderer(glamour.WithStandardStyle("dark"),
+			glamour.WithWordWrap(u.width-4), glamour.WithPreservedNewLines())
+		u.codeMD, _ = glamour.NewTermRenderer(glamour.WithStandardStyle("dark"),
+			glamour.WithWordWrap(u.width-8), glamour.WithPreservedNewLines())
 	}
 	return u
 }
@@ -100,6 +102,13 @@ func (u *UI) heading(where, title string) {
 func (u *UI) box(label, body string) {
 	body = strings.TrimRight(body, "\n")
 	if u.styled {
+		// a long line (a capsh list, mount options) is cut, not wrapped:
+		// wrapped, it would break the columns of every line around it
+		lines := strings.Split(body, "\n")
+		for i, l := range lines {
+			lines[i] = ansi.Truncate(l, u.width-6, "…")
+		}
+		body = strings.Join(lines, "\n")
 		fmt.Fprintln(u.out, dimStyle.Render(label))
 		fmt.Fprintln(u.out, boxStyle.Width(u.width-2).Render(body))
 		return
@@ -110,7 +119,7 @@ func (u *UI) box(label, body string) {
 // code shows source (lang "go" or "sh") in a box, highlighted on a terminal.
 func (u *UI) code(label, lang, src string) {
 	if u.styled {
-		if out, err := u.md.Render("```" + lang + "\n" + src + "\n```"); err == nil {
+		if out, err := u.codeMD.Render("```" + lang + "\n" + src + "\n```"); err == nil {
 			fmt.Fprintln(u.out, dimStyle.Render(label))
 			fmt.Fprintln(u.out, boxStyle.Width(u.width-2).Render(strings.Trim(out, "\n")))
 			return
