@@ -177,6 +177,8 @@ func TestTutorialInteractive(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	term.ptmx.Write([]byte{0x10, 0x11})
 	term.waitOutput(t, "is now called kobako-was-here")
+	term.waitOutput(t, "next step")
+	term.ptmx.Write([]byte("\r"))
 	out, code := term.wait(t)
 	if code != 0 {
 		t.Errorf("kobako tutorial --step 3.2: exit %d\n%s", code, out)
