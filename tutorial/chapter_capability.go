@@ -29,7 +29,7 @@ func ensurePingShell(s *Session, name string, flags ...string) error {
 func capPing() *Step {
 	return &Step{
 		ID:      "cap.ping",
-		Article: "cp /bin/ping . && ./ping -c1 127.0.0.1   # Operation not permitted\nsudo setcap cap_net_raw+p ./ping\n./ping -c1 127.0.0.1                     # works",
+		Article: "cp /bin/ping . && ./ping -c1 127.0.0.1   # Operation not permitted\nsudo setcap cap_net_raw+p ./ping\n./ping -c1 127.0.0.1                     # «cap.works»",
 		Code:    []CodeRef{{File: "runtime/capabilities.go", Func: "setCapabilities"}},
 		Trace:   "Capability",
 		Setup:   func(s *Session) error { return ensurePingShell(s, capName) },

@@ -59,7 +59,7 @@ func cgroupFiles() *Step {
 func cgroupMemory() *Step {
 	return &Step{
 		ID:      "cgroup.memory",
-		Article: "head -c 20m /dev/zero | tail           # in the container: Killed\ncat /sys/fs/cgroup/memory/$UUID/memory.failcnt; dmesg | tail",
+		Article: "head -c 20m /dev/zero | tail           # «cgroup.killed»\ncat /sys/fs/cgroup/memory/$UUID/memory.failcnt; dmesg | tail",
 		V2:      "cat /sys/fs/cgroup/$UUID/memory.events   # oom, oom_kill",
 		Code:    []CodeRef{{File: "cgroups/v1_stats.go", Func: "v1.OOMKilled"}, {File: "cgroups/v2_stats.go", Func: "v2.OOMKilled"}},
 		Trace:   "cgroup",

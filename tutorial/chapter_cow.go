@@ -32,7 +32,7 @@ func cowOverlay() *Step {
 			"mkdir lower upper work merged",
 			"sudo mount -t overlay -o lowerdir=lower,upperdir=upper,workdir=work overlay merged",
 			"touch merged/new; echo x > merged/from_lower; rm merged/gone",
-			"ls -l upper        # new, from_lower (copied up), gone: c--------- 0, 0"),
+			"ls -l upper        # «cow.upper»: c--------- 0, 0"),
 		Code:  []CodeRef{{File: "rootfs/overlay.go", Func: "Overlay.mount"}, {File: "container/diff.go", Func: "isWhiteout"}},
 		Trace: "Copy on Write",
 		Setup: func(s *Session) error {
@@ -162,7 +162,7 @@ func cowCommit() *Step {
 		ID: "cow.commit",
 		Article: shellLines(
 			"sudo mount -t overlay -o lowerdir=$LAYER1/diff,upperdir=$LAYER2/diff,workdir=$LAYER2/work overlay $LAYER2/merged",
-			"unshare -r chroot $LAYER2/merged apk add --no-cache curl   # LAYER2 = only the difference",
+			"unshare -r chroot $LAYER2/merged apk add --no-cache curl   # «cow.diff»",
 			"sudo mount -t overlay -o lowerdir=$LAYER2/diff:$LAYER1/diff,upperdir=$CONTAINER/diff,workdir=$CONTAINER/work overlay $CONTAINER/merged"),
 		Code:  []CodeRef{{File: "image/commit.go", Func: "Store.Commit"}},
 		Trace: "Copy on Write",

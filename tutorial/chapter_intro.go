@@ -14,7 +14,7 @@ func introProcess() *Step {
 	const name = Prefix + "intro"
 	return &Step{
 		ID:      "intro.process",
-		Article: "sudo kobako run -it --rm busybox sh   # in the container: sleep 1234 &\nps -ef | grep sleep                   # on the host: the same process",
+		Article: "sudo kobako run -it --rm busybox sh   # «intro.in»\nps -ef | grep sleep                   # «intro.host»",
 		Code:    []CodeRef{{File: "runtime/create.go", Func: "Runtime.startInit", Around: `shell := "unshare -muinpf"`}},
 		Trace:   "Namespace",
 		Setup: func(s *Session) error {
@@ -40,7 +40,7 @@ func introProcess() *Step {
 				ids := strings.Fields(nspid)
 				return pass(s.msg.get("check.intro.ok"),
 					fmt.Sprintf("ps -p %d -o pid,cmd   # %s", pid, s.msg.get("check.intro.host_pid", pid)),
-					s.msg.get("check.intro.nspid", nspid, ids[len(ids)-1]))
+					s.msg.get("check.intro.nspid", strings.Join(ids, " "), ids[len(ids)-1]))
 			}
 			return fail(s.msg.get("check.intro.no_sleep"))
 		},

@@ -39,7 +39,7 @@ func ensureNamespaceShell(s *Session) error {
 func nsInodes() *Step {
 	return &Step{
 		ID:      "ns.inodes",
-		Article: "ls -l /proc/$$/ns        # one link per kind: 'uts:[4026531838]'\nsudo ls -l /proc/1/ns   # the same numbers: the same namespaces",
+		Article: "ls -l /proc/$$/ns        # «ns.kind»: 'uts:[4026531838]'\nsudo ls -l /proc/1/ns   # «ns.same»",
 		Code:    []CodeRef{{File: "runtime/namespaces.go", Func: "cloneFlags"}, {File: "runtime/namespaces.go", Func: "enterCgroupNamespace"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,
@@ -86,7 +86,7 @@ func nsSideBySide(s *Session, pid int) string {
 func nsUTS() *Step {
 	return &Step{
 		ID:      "ns.uts",
-		Article: "sudo unshare -u /bin/sh\nhostname my-new-hostname; uname -n\nexit; hostname           # the host's name is unchanged",
+		Article: "sudo unshare -u /bin/sh\nhostname my-new-hostname; uname -n\nexit; hostname           # «ns.host_unchanged»",
 		Code:    []CodeRef{{File: "runtime/hostname.go", Func: "setHostname"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,
@@ -120,7 +120,7 @@ func nsUTS() *Step {
 func nsPID() *Step {
 	return &Step{
 		ID:      "ns.pid",
-		Article: "sudo unshare --fork --pid --mount-proc /bin/sh\nps; echo $$   # 1\nkill -9 1     # nothing happens",
+		Article: "sudo unshare --fork --pid --mount-proc /bin/sh\nps; echo $$   # 1\nkill -9 1     # «ns.nothing»",
 		Code:    []CodeRef{{File: "runtime/init.go", Func: "Init"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,

@@ -77,7 +77,7 @@ func netBridge() *Step {
 			if err != nil {
 				return err
 			}
-			s.ui.box(s.msg.get("box.bridge"), bridgePicture(client, web, s.vars["port"]))
+			s.ui.box(s.msg.get("box.bridge"), bridgePicture(client, web, s.vars["port"], s.msg.get("ns.host"), s.msg.get("net.bridge")))
 			for _, c := range []*Container{client, web} {
 				rx, tx, err := packets("self", c.Network.HostVeth)
 				if err != nil {
@@ -116,19 +116,19 @@ func netBridge() *Step {
 
 // bridgePicture draws the bridge, its two veths and the containers behind
 // them, from what kobako inspect read.
-func bridgePicture(client, web *Container, port string) string {
-	return fmt.Sprintf(`host   127.0.0.1:%[8]s ─(dnat)─┐
- └─ %[1]s  (bridge)                │
-     ├─ %[2]s ══ eth0 %[3]s   %[4]s
-     └─ %[5]s ══ eth0 %[6]s   %[7]s :80
+func bridgePicture(client, web *Container, port, host, bridge string) string {
+	return fmt.Sprintf(`%[9]s
+ └─ %[1]s (%[10]s)
+     ├─ %[2]s ══ eth0 %[3]s  %[4]s
+     └─ %[5]s ══ eth0 %[6]s  %[7]s :80 ← 127.0.0.1:%[8]s (dnat)
 `, client.Network.Bridge, client.Network.HostVeth, client.Network.IP, client.Name,
-		web.Network.HostVeth, web.Network.IP, web.Name, port)
+		web.Network.HostVeth, web.Network.IP, web.Name, port, host, bridge)
 }
 
 func netPort() *Step {
 	return &Step{
 		ID:      "net.port",
-		Article: "sudo sysctl -w net.ipv4.ip_forward=1\nsudo iptables -t nat -A POSTROUTING -s 192.168.77.0/24 ! -o br0 -j MASQUERADE\nsudo nft list table ip kobako   # kobako: one table, masquerade and dnat",
+		Article: "sudo sysctl -w net.ipv4.ip_forward=1\nsudo iptables -t nat -A POSTROUTING -s 192.168.77.0/24 ! -o br0 -j MASQUERADE\nsudo nft list table ip kobako   # «net.kobako»",
 		Code:    []CodeRef{{File: "netns/ports.go", Func: "natTable.publishPorts"}},
 		Trace:   "ネットワーク",
 		Setup: func(s *Session) error {

@@ -32,10 +32,10 @@ func rootChroot() *Step {
 	return &Step{
 		ID: "root.chroot",
 		Article: shellLines(
-			"mkdir /x; chroot /x      # no chdir: the working directory is now outside the root",
-			"cd ..; cd ..; cd ..      # … up to the real /",
-			"chroot .                 # back in the host's tree",
-			"capsh --chroot=$ROOTFS --drop=cap_sys_chroot   # why the article drops it"),
+			"mkdir /x; chroot /x      # «root.nochdir»",
+			"cd ..; cd ..; cd ..      # «root.up»",
+			"chroot .                 # «root.back»",
+			"capsh --chroot=$ROOTFS --drop=cap_sys_chroot   # «root.why»"),
 		Code: []CodeRef{{File: "tutorial/chrootdemo/escape.go", Func: "climb", Around: "unix.Chroot(escapeDir)"}},
 		Setup: func(s *Session) error {
 			if _, ok := s.seen["root.secret"]; !ok {

@@ -20,7 +20,7 @@ func summarySpec() *Step {
 		Article: shellLines(
 			"sudo cgdelete -r -g cpu,memory:$UUID; rm -rf $ROOTFS",
 			"sudo ip netns del ns0; sudo ip link del dev br0",
-			"runc spec     # a config.json to start from, the same format kobako reads"),
+			"runc spec     # «summary.runc»"),
 		Code: []CodeRef{{File: "runtime/create.go", Func: "Runtime.Create"}},
 		Setup: func(s *Session) error {
 			c, err := s.ensure(specName, "--memory", "10m", "busybox", "sleep", "3600")
@@ -44,7 +44,7 @@ func summarySpec() *Step {
 			}
 			evidence := fmt.Sprintf("%s/config.json: .linux.resources.memory.limit = %d", s.vars["bundle"], limit)
 			if s.answer != strconv.FormatInt(limit, 10) {
-				return fail(s.msg.get("check.summary.wrong", s.answer), evidence)
+				return fail(s.msg.get("check.summary.wrong", s.answer)) // the evidence would give it away
 			}
 			return pass(s.msg.get("check.summary.ok"), evidence)
 		},

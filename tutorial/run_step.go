@@ -5,6 +5,7 @@ package tutorial
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -37,10 +38,20 @@ func (s *Session) showArticle(st *Step) {
 	if st.Article == "" {
 		return
 	}
-	s.ui.code(s.msg.get("box.article"), "sh", st.Article)
+	s.ui.code(s.msg.get("box.article"), "sh", s.localComments(st.Article))
 	if st.V2 != "" && s.cgroupv == "v2" {
-		s.ui.code(s.msg.get("box.v2"), "sh", st.V2)
+		s.ui.code(s.msg.get("box.v2"), "sh", s.localComments(st.V2))
 	}
+}
+
+// commentKey is a comment of the article's commands written «key»: its
+// words are the catalogue's article.key, in the learner's language.
+var commentKey = regexp.MustCompile(`«([a-z0-9_.]+)»`)
+
+func (s *Session) localComments(commands string) string {
+	return commentKey.ReplaceAllStringFunc(commands, func(k string) string {
+		return s.msg.get("article." + strings.Trim(k, "«»"))
+	})
 }
 
 // showCode quotes the kobako functions that do the step.
@@ -99,8 +110,12 @@ func (s *Session) tryUntilDone(st *Step, text StepText) (bool, error) {
 		case "quit", "q":
 			return false, errQuit
 		}
-		if tries > 0 {
-			if err := s.setUp(st); err != nil { // again: a shell that was exited
+		// Again before another try in a shell: it starts a shell that was
+		// exited, and takes the check's "before" anew. Not for work done
+		// elsewhere (a second terminal): that was done before this Enter,
+		// and a new "before" would hide it.
+		if tries > 0 && st.Task.Kind == InShell {
+			if err := s.setUp(st); err != nil {
 				return false, err
 			}
 		}
