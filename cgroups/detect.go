@@ -22,6 +22,7 @@ package cgroups
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -57,12 +58,16 @@ func Detect() (*Layout, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return parseMountinfo(f)
+	return ParseMountinfo(f)
 }
 
-// parseMountinfo finds the cgroup mounts in a mountinfo listing (see
+// ErrNoCgroupfs is ParseMountinfo's answer for a host with no cgroup
+// file system mounted at all.
+var ErrNoCgroupfs = errors.New("no cgroup file system is mounted: mount cgroup2 on /sys/fs/cgroup")
+
+// ParseMountinfo finds the cgroup mounts in a mountinfo listing (see
 // proc(5): the fields after " - " are type, source and super options).
-func parseMountinfo(r io.Reader) (*Layout, error) {
+func ParseMountinfo(r io.Reader) (*Layout, error) {
 	l := &Layout{V1: map[string]string{}}
 	scan := bufio.NewScanner(r)
 	for scan.Scan() {
@@ -94,7 +99,7 @@ func parseMountinfo(r io.Reader) (*Layout, error) {
 	case l.V2 != "":
 		l.Mode = V2
 	default:
-		return nil, fmt.Errorf("no cgroup file system is mounted: mount cgroup2 on /sys/fs/cgroup")
+		return nil, ErrNoCgroupfs
 	}
 	return l, nil
 }

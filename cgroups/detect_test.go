@@ -38,7 +38,7 @@ func TestParseMountinfo(t *testing.T) {
 		{"unified (22.04+)", unifiedMountinfo, V2, map[string]string{}, "/sys/fs/cgroup"},
 	}
 	for _, tt := range tests {
-		l, err := parseMountinfo(strings.NewReader(tt.mountinfo))
+		l, err := ParseMountinfo(strings.NewReader(tt.mountinfo))
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -51,10 +51,10 @@ func TestParseMountinfo(t *testing.T) {
 			}
 		}
 	}
-	if _, err := parseMountinfo(strings.NewReader("22 1 0:21 / /sys rw - sysfs sysfs rw\n")); err == nil {
+	if _, err := ParseMountinfo(strings.NewReader("22 1 0:21 / /sys rw - sysfs sysfs rw\n")); err == nil {
 		t.Error("no cgroup mounts: want an error")
 	}
-	l, _ := parseMountinfo(strings.NewReader(ubuntu18Mountinfo))
+	l, _ := ParseMountinfo(strings.NewReader(ubuntu18Mountinfo))
 	if h := l.Hierarchies(); h["/sys/fs/cgroup/cpu,cpuacct"] != "cpu,cpuacct" || len(h) != 1 {
 		t.Errorf("Hierarchies() = %v", h)
 	}

@@ -8,12 +8,10 @@ package main
 // cannot, 2 for a wrong command line.
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"golang.org/x/term"
 
@@ -33,21 +31,8 @@ func doctorMain(args []string) int {
 	flags.String("data-root", "/var/lib/kobako", "kobako's --data-root")
 	language := flags.String("lang", lang.FromEnv(os.Getenv), "ja or en")
 	asJSON := flags.Bool("json", false, "print the findings as JSON")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Print(doctorUsage)
-			return 0
-		}
-		fmt.Fprintf(os.Stderr, "kobako: %v (kobako doctor --help lists the flags)\n", err)
-		return 2
-	}
-	if flags.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "kobako: doctor takes no arguments, only flags: %s (kobako doctor --help)\n", strings.Join(flags.Args(), " "))
-		return 2
-	}
-	if !lang.Valid(*language) {
-		fmt.Fprintf(os.Stderr, "kobako: --lang %s: doctor speaks ja and en\n", *language)
-		return 2
+	if code, done := parseFlags(flags, args, "doctor", doctorUsage, language); done {
+		return code
 	}
 
 	findings := doctor.Check(doctor.ThisHost())

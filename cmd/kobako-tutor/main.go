@@ -28,7 +28,7 @@ import (
 
 	"github.com/kobako/kobako/tutorial"
 	"github.com/kobako/kobako/tutorial/chrootdemo"
-	"github.com/kobako/kobako/tutorial/lang"
+	languages "github.com/kobako/kobako/tutorial/lang"
 )
 
 func main() {
@@ -60,27 +60,14 @@ func tutorialMain(args []string) int {
 	flags.StringVar(&opts.Kobako.Path, "kobako", "", "the kobako binary")
 	flags.StringVar(&opts.Kobako.Root, "root", "/run/kobako", "kobako's --root")
 	flags.StringVar(&opts.Kobako.DataRoot, "data-root", "/var/lib/kobako", "kobako's --data-root")
-	flags.StringVar(&opts.Lang, "lang", lang.FromEnv(os.Getenv), "ja or en")
+	flags.StringVar(&opts.Lang, "lang", languages.FromEnv(os.Getenv), "ja or en")
 	flags.BoolVar(&opts.List, "list", false, "list the chapters")
 	flags.IntVar(&opts.Chapter, "chapter", -1, "only chapter N")
 	flags.StringVar(&opts.Step, "step", "", "only step N.M")
 	flags.BoolVar(&opts.Reset, "reset", false, "forget the progress")
 	flags.BoolVar(&opts.Yes, "yes", false, "do each task, then check it")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Print(usage)
-			return 0
-		}
-		fmt.Fprintf(os.Stderr, "kobako: %v (kobako tutorial --help lists the flags)\n", err)
-		return 2
-	}
-	if flags.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "kobako: tutorial takes no arguments, only flags: %s (kobako tutorial --help)\n", strings.Join(flags.Args(), " "))
-		return 2
-	}
-	if !lang.Valid(opts.Lang) {
-		fmt.Fprintf(os.Stderr, "kobako: --lang %s: the tutorial speaks ja and en\n", opts.Lang)
-		return 2
+	if code, done := parseFlags(flags, args, "tutorial", usage, &opts.Lang); done {
+		return code
 	}
 	if err := prepare(&opts); err != nil {
 		fmt.Fprintln(os.Stderr, "kobako:", err)
@@ -91,6 +78,29 @@ func tutorialMain(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// parseFlags reads a command's flags and says whether it is done already:
+// --help printed (exit 0), or a wrong command line told in one line (exit
+// 2). lang is the --lang flag's value, read after parsing.
+func parseFlags(flags *flag.FlagSet, args []string, verb, help string, lang *string) (code int, done bool) {
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Print(help)
+			return 0, true
+		}
+		fmt.Fprintf(os.Stderr, "kobako: %v (kobako %s --help lists the flags)\n", err, verb)
+		return 2, true
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "kobako: %s takes no arguments, only flags: %s (kobako %s --help)\n", verb, strings.Join(flags.Args(), " "), verb)
+		return 2, true
+	}
+	if !languages.Valid(*lang) {
+		fmt.Fprintf(os.Stderr, "kobako: --lang %s: kobako %s speaks ja and en\n", *lang, verb)
+		return 2, true
+	}
+	return 0, false
 }
 
 // prepare finds what the tutorial needs beside its flags: root, the

@@ -14,10 +14,13 @@ package doctor
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/kobako/kobako/cgroups"
 )
 
 // cgroupMode is what mountinfo says about the cgroup mounts.
@@ -40,56 +43,28 @@ func readCgroupMode(h Host) cgroupMode {
 	return m
 }
 
-// parseCgroupMounts finds the cgroup mounts in a mountinfo listing
-// (proc(5): after the " - " field come type, source and super options).
+// parseCgroupMounts finds the cgroup mounts in a mountinfo listing, as
+// kobako itself does (cgroups.ParseMountinfo), and names the mode: a host
+// with v1 controllers and a cgroup2 mount beside them is "hybrid", which
+// kobako runs as v1.
 func parseCgroupMounts(r io.Reader) (cgroupMode, error) {
-	m := cgroupMode{V1: map[string]string{}}
-	scan := bufio.NewScanner(r)
-	for scan.Scan() {
-		fields := strings.Fields(scan.Text())
-		sep := -1
-		for i, f := range fields {
-			if f == "-" {
-				sep = i
-				break
-			}
+	l, err := cgroups.ParseMountinfo(r)
+	if err != nil {
+		if errors.Is(err, cgroups.ErrNoCgroupfs) {
+			return cgroupMode{Mode: "none", V1: map[string]string{}}, nil
 		}
-		if sep < 5 || sep+3 >= len(fields) {
-			continue
-		}
-		mountPoint, fstype, superOpts := fields[4], fields[sep+1], fields[sep+3]
-		switch fstype {
-		case "cgroup":
-			for _, opt := range strings.Split(superOpts, ",") {
-				if v1Controllers[opt] {
-					m.V1[opt] = mountPoint
-				}
-			}
-		case "cgroup2":
-			if m.V2 == "" || mountPoint == "/sys/fs/cgroup" {
-				m.V2 = mountPoint
-			}
-		}
+		return cgroupMode{Mode: "none", V1: map[string]string{}}, err
 	}
+	m := cgroupMode{V1: l.V1, V2: l.V2}
 	switch {
 	case len(m.V1) > 0 && m.V2 != "":
 		m.Mode = "hybrid"
 	case len(m.V1) > 0:
 		m.Mode = "v1"
-	case m.V2 != "":
-		m.Mode = "v2"
 	default:
-		m.Mode = "none"
+		m.Mode = "v2"
 	}
-	return m, scan.Err()
-}
-
-// v1Controllers are the words of a v1 mount's super options that name
-// controllers (the others are "rw", "name=systemd" …).
-var v1Controllers = map[string]bool{
-	"cpu": true, "cpuacct": true, "cpuset": true, "memory": true, "devices": true,
-	"freezer": true, "net_cls": true, "net_prio": true, "blkio": true, "perf_event": true,
-	"hugetlb": true, "pids": true, "rdma": true, "misc": true,
+	return m, nil
 }
 
 // checkCgroup reports the version and mode.
