@@ -30,7 +30,7 @@ build: setup
 
 # Installs what is missing (busybox-static …) and checks Go.
 setup:
-	@$(CURDIR)/scripts/setup.sh
+	@$(CURDIR)/scripts/setup.sh --deps
 
 run: build
 	$(AS_ROOT) $(BIN) run -it --rm --memory 10m --cpus 0.3 busybox sh
