@@ -100,8 +100,9 @@ type Finding struct {
 func Check(h Host) []Finding {
 	h = h.withDefaults()
 	var fs []Finding
-	// Host: who we are, the kernel, the busybox the built-in image copies.
-	fs = append(fs, checkRoot(h), checkKernel(h), checkBusybox(h))
+	// Host: who we are, the kernel (and whether Windows' WSL runs it),
+	// the busybox the built-in image copies.
+	fs = append(fs, checkRoot(h), checkKernel(h), checkWSL(h), checkBusybox(h))
 	// Kernel features kobako's steps use.
 	cg := readCgroupMode(h)
 	fs = append(fs, checkCgroup(cg), checkControllers(h, cg), checkOverlay(h),
