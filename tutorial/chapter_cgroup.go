@@ -7,6 +7,9 @@ package tutorial
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -89,9 +92,49 @@ func cgroupMemory() *Step {
 			if kills <= before {
 				return fail(s.msg.get("check.cgroup.memory.none"), evidence)
 			}
-			return pass(s.msg.get("check.cgroup.memory.ok"), evidence, s.msg.get("check.cgroup.memory.why"))
+			r := pass(s.msg.get("check.cgroup.memory.ok"), evidence, s.msg.get("check.cgroup.memory.why"))
+			if peak, limit, file, err := memoryPeak(s.cgroupv, c.Cgroup.Path); err == nil {
+				r.Lines = append(r.Lines, fmt.Sprintf("%s %s", meter(peak, limit), s.msg.get("check.cgroup.memory.peak", shortIDs(file), peak>>10, limit>>10)))
+			}
+			return r
 		},
 	}
+}
+
+// memoryPeak reads the most the cgroup ever used, and its limit: v1
+// memory.max_usage_in_bytes and memory.limit_in_bytes, v2 memory.peak
+// (Linux 5.19+) and memory.max.
+func memoryPeak(version, path string) (peak, limit uint64, file string, err error) {
+	peakFile, limitFile := "memory.max_usage_in_bytes", "memory.limit_in_bytes"
+	if version == "v2" {
+		peakFile, limitFile = "memory.peak", "memory.max"
+	}
+	file = cgroupFile(version, "memory", path, peakFile)
+	if peak, err = readUint(file); err != nil {
+		return 0, 0, file, err
+	}
+	limit, err = readUint(cgroupFile(version, "memory", path, limitFile))
+	return peak, limit, file, err
+}
+
+// readUint reads a cgroup file that holds one number.
+// Shell twin: cat FILE
+func readUint(file string) (uint64, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+}
+
+// meter draws used against limit as a bar of 20 cells.
+func meter(used, limit uint64) string {
+	const cells = 20
+	n := cells
+	if limit > 0 && used < limit {
+		n = int(used * cells / limit)
+	}
+	return "[" + strings.Repeat("█", n) + strings.Repeat(" ", cells-n) + "]"
 }
 
 // oomFile is where the kernel counts OOM kills: the file a learner cats.
