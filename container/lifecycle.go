@@ -8,8 +8,6 @@ package container
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -116,11 +114,10 @@ func (s *Store) Rename(c *Container, name string) error {
 	if _, err := s.claimName(name, c.ID); err != nil {
 		return err
 	}
-	old := c.Name
-	c.Name = name
-	if err := s.save(c); err != nil {
-		os.Remove(filepath.Join(s.namesDir(), name))
-		return err
+	var old string
+	err = s.updateLocked(c, func(r *Record) { old, r.Name = r.Name, name })
+	if err != nil {
+		return errors.Join(err, s.releaseName(name, c.ID))
 	}
 	return s.releaseName(old, c.ID)
 }

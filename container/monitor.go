@@ -73,6 +73,9 @@ func (s *Store) StartDetached(c *Container) error {
 // Monitor is the monitor process: create, start, report, wait, record.
 // fresh says whether c was just made by `run -d` (see Container.Fresh).
 func (s *Store) Monitor(id string, fresh bool, report *os.File) error {
+	// Until the container runs, its trace goes to run -d's stderr, which
+	// may be a pipe whose reader leaves.
+	SurviveClosedPipes()
 	c, err := s.load(id)
 	if err != nil {
 		return err
@@ -119,7 +122,7 @@ func (s *Store) startMonitored(c *Container) (*runtime.Process, *relay, error) {
 		return nil, nil, err
 	}
 	relay.start(proc.Console)
-	if err := s.rt.Start(c.ID); err != nil {
+	if err := s.start(c); err != nil {
 		proc.Signal(unix.SIGKILL)
 		proc.Wait()
 		relay.close()

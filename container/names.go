@@ -58,11 +58,39 @@ func (s *Store) claimName(name, id string) (string, error) {
 }
 
 func (s *Store) link(name, id string) error {
-	err := os.Symlink(id, filepath.Join(s.namesDir(), name))
+	path := filepath.Join(s.namesDir(), name)
+	// ln -s $ID names/$NAME
+	err := os.Symlink(id, path)
+	if errors.Is(err, os.ErrExist) && s.dropStaleName(name) {
+		err = os.Symlink(id, path)
+	}
 	if errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("the name %q is already in use: remove that container (kobako rm %s) or choose another --name", name, name)
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("symlink %s: %w", path, err)
+	}
+	return nil
+}
+
+// dropStaleName removes names/<name> if the container it leads to is gone
+// (its directory removed, the name left by a kobako killed in between),
+// and reports whether it did. A container being made has its directory
+// before its name (Create), so a name whose directory is missing is
+// nobody's. Of two claims racing for a stale name, one removes it and
+// both symlink: one of them wins.
+func (s *Store) dropStaleName(name string) bool {
+	path := filepath.Join(s.namesDir(), name)
+	id, err := os.Readlink(path)
+	if err != nil || !validHexID(id) {
+		return false
+	}
+	if _, err := os.Lstat(filepath.Join(s.containersDir(), id)); !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	// rm names/$NAME
+	err = os.Remove(path)
+	return err == nil || errors.Is(err, os.ErrNotExist)
 }
 
 func (s *Store) releaseName(name, id string) error {
@@ -70,7 +98,30 @@ func (s *Store) releaseName(name, id string) error {
 	if target, err := os.Readlink(path); err != nil || target != id {
 		return nil // not ours (any more)
 	}
-	return os.Remove(path)
+	// rm names/$NAME
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", path, err)
+	}
+	return nil
+}
+
+// releaseNames removes every name that leads to id: its own, and any a
+// record written by an older kobako lost track of (a rename that the
+// container's monitor undid when it wrote its stale record back). After
+// rm no name leads to the removed container.
+func (s *Store) releaseNames(id string) error {
+	entries, err := os.ReadDir(s.namesDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", s.namesDir(), err)
+	}
+	var errs []error
+	for _, e := range entries {
+		errs = append(errs, s.releaseName(e.Name(), id))
+	}
+	return errors.Join(errs...)
 }
 
 // A generated name is "adjective_noun", from the small-box world.

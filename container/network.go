@@ -202,7 +202,8 @@ func (s *Store) prepareNetwork(c *Container, spec *specs.Spec) (*network, error)
 		return nil, err
 	}
 	// Recorded before anything is made, so that rm knows what to undo.
-	if err := s.save(c); err != nil {
+	network := c.Network
+	if err := s.update(c, func(r *Record) { r.Network = network }); err != nil {
 		n.close()
 		return nil, err
 	}
@@ -286,7 +287,8 @@ func (s *Store) connect(c *Container, n *network, pid int) error {
 		return fmt.Errorf("connect to bridge %s: %w", netns.DefaultBridge, err)
 	}
 	c.Network.Endpoint = ep
-	if err := s.save(c); err != nil {
+	network := c.Network
+	if err := s.update(c, func(r *Record) { r.Network = network }); err != nil {
 		return err
 	}
 	// Written in place: the bind mount holds this very inode, and nobody

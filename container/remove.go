@@ -31,6 +31,11 @@ func (s *Store) Remove(c *Container, force bool) error {
 	if _, err := os.Stat(c.Bundle); err != nil {
 		return nil // removed while we waited for the lock
 	}
+	// The record as it is now, not as it was looked up: its name and
+	// network may have changed while we waited for the lock.
+	if now, err := s.load(c.ID); err == nil {
+		c.Record = now.Record
+	}
 	return s.removeLocked(c, force)
 }
 
@@ -44,7 +49,13 @@ func (s *Store) removeLocked(c *Container, force bool) error {
 	st, err := s.rt.State(c.ID)
 	switch {
 	case errors.Is(err, runtime.ErrNotExist):
-		// Never created, or its state went with a reboot: nothing to stop.
+		// Never created, or its state went with a reboot: nothing to
+		// stop. But a create whose kobako died before it wrote the state
+		// may have left the state dir, with its exec.fifo: the runtime's
+		// delete removes that, as runc's does.
+		if err := s.rt.Delete(c.ID, force); err != nil && !errors.Is(err, runtime.ErrNotExist) {
+			return err
+		}
 	case err != nil:
 		return err
 	case st.Status != specs.StateStopped && !force:
@@ -65,5 +76,6 @@ func (s *Store) removeLocked(c *Container, force bool) error {
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", c.Bundle, err)
 	}
-	return s.releaseName(c.Name, c.ID)
+	// rm names/$NAME — every name that leads here, so none leads nowhere.
+	return s.releaseNames(c.ID)
 }

@@ -30,6 +30,22 @@ type Stdio struct {
 // nothing, as with docker.
 var forwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
 
+// SurviveClosedPipes keeps kobako alive when whoever reads its output
+// goes away (`kobako --trace run … 2>&1 | head -3`). A Go program dies of
+// SIGPIPE when it writes to a closed pipe on fd 1 or 2 (see os/signal),
+// and a kobako that died there would leave its container half-made, or
+// without its exit status and its --rm clean-up. With SIGPIPE caught, the
+// write fails with EPIPE instead: the trace drops its lines, the relay
+// its output, and the container is waited for and cleaned up as ever.
+// Caught, not ignored: execve resets a caught signal to its default but
+// keeps an ignored one ignored, and the container's processes must die
+// of SIGPIPE as they would anywhere (`yes | head -1`).
+func SurviveClosedPipes() {
+	// The channel is never read: a full one drops the signal, and that
+	// is all it is for.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
+}
+
 // Exit is how a container ended.
 type Exit struct {
 	ID          string // the container's short id
@@ -48,7 +64,7 @@ func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
 	sess, err := attach(proc, stdio)
 	if err == nil {
 		defer sess.close()
-		err = s.rt.Start(c.ID)
+		err = s.start(c)
 	}
 	if err != nil {
 		proc.Signal(unix.SIGKILL)
@@ -61,6 +77,17 @@ func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
 	}
 	exit := s.exitOf(c, code)
 	return exit, s.finish(c, exit)
+}
+
+// start lets the created container's init exec its command (runtime's
+// start: the exec fifo opened), and records when, for ps's "Up 3
+// minutes" and inspect's startedAt.
+func (s *Store) start(c *Container) error {
+	if err := s.rt.Start(c.ID); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	return s.update(c, func(r *Record) { r.StartedAt = &now })
 }
 
 // session is a process the person is attached to: its terminal relayed,
@@ -201,8 +228,13 @@ func (s *Store) finish(c *Container, exit Exit) error {
 	// holds none, and gets one again when it starts.
 	disconnected := s.disconnect(c)
 	now := time.Now().UTC()
-	c.ExitCode, c.FinishedAt, c.OOMKilled = &exit.Code, &now, exit.OOMKilled
-	if err := s.save(c); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// Only what this run learnt is written: the record may have changed
+	// while the container ran (rename).
+	err = s.updateLocked(c, func(r *Record) {
+		r.ExitCode, r.FinishedAt, r.OOMKilled = &exit.Code, &now, exit.OOMKilled
+		r.Network = c.Network
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errors.Join(disconnected, err)
 	}
 	return disconnected

@@ -62,7 +62,15 @@ func (c *Container) Describe(st Status, now time.Time) string {
 	case specs.StateCreated:
 		return "Created"
 	case specs.StateRunning:
-		return "Up " + humanDuration(now.Sub(c.Created))
+		// Since this run started: a restarted container is "Up 2
+		// seconds", however old it is. A record without the time (an
+		// older kobako's, or one killed before it wrote it) falls back
+		// on its creation.
+		since := c.Created
+		if c.StartedAt != nil && c.StartedAt.After(since) {
+			since = *c.StartedAt
+		}
+		return "Up " + humanDuration(now.Sub(since))
 	}
 	if c.ExitCode == nil {
 		return "Exited (unknown)" // its waiting kobako was killed

@@ -65,8 +65,11 @@ type Record struct {
 	Labels     map[string]string `json:"labels,omitempty"`
 	StopSignal string            `json:"stopSignal,omitempty"` // what stop sends first; "" = TERM
 	// StopTimeout is how long stop waits before SIGKILL; nil = 10 s.
-	StopTimeout *int       `json:"stopTimeout,omitempty"`
-	FinishedAt  *time.Time `json:"finishedAt,omitempty"`
+	StopTimeout *int `json:"stopTimeout,omitempty"`
+	// StartedAt is when it last started, FinishedAt when it last ended:
+	// ps counts "Up 3 minutes" from the one, "Exited … ago" from the other.
+	StartedAt  *time.Time `json:"startedAt,omitempty"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	// Network is how it is connected (network.go); nil before its first start.
 	Network *NetworkState `json:"network,omitempty"`
 }
@@ -119,6 +122,36 @@ func (s *Store) save(c *Container) error {
 	return fileutil.WriteJSON(filepath.Join(c.Bundle, "container.json"), &c.Record)
 }
 
+// update changes c's record under its lock. Another command may have
+// changed the record since c was read — `rename` of a running container,
+// while its monitor waits for it — so the record is read again and only
+// what change sets is written back: a stale copy written whole would
+// bring the old name back.
+func (s *Store) update(c *Container, change func(*Record)) error {
+	unlock, err := fileutil.LockDir(c.Bundle)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.updateLocked(c, change)
+}
+
+// updateLocked is update for a caller that holds c's lock already: a
+// second flock of the same directory from this process would wait for
+// ever.
+func (s *Store) updateLocked(c *Container, change func(*Record)) error {
+	now, err := s.load(c.ID)
+	if err != nil {
+		return err
+	}
+	change(&now.Record)
+	if err := s.save(now); err != nil {
+		return err
+	}
+	c.Record = now.Record
+	return nil
+}
+
 // ErrNotFound says no container matches a name or id.
 var ErrNotFound = errors.New("no such container")
 
@@ -131,7 +164,13 @@ func (s *Store) Lookup(ref string) (*Container, error) {
 		return c, nil
 	}
 	if id, err := os.Readlink(filepath.Join(s.namesDir(), ref)); err == nil {
-		return s.load(id)
+		c, err := s.load(id)
+		if errors.Is(err, os.ErrNotExist) {
+			// A name left behind by a container removed half-way: it
+			// leads nowhere, and the next claim of it replaces it.
+			return nil, fmt.Errorf("%w: %q (see kobako ps -a)", ErrNotFound, ref)
+		}
+		return c, err
 	}
 	ids, err := s.ids()
 	if err != nil {

@@ -6,11 +6,13 @@ package container
 // (SIGWINCH); and everything is put back when the container exits.
 
 import (
+	"errors"
 	"io"
 	"os"
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -41,7 +43,12 @@ func startRelay(console *os.File, stdio Stdio) (*terminalRelay, error) {
 		out = os.Stdout
 	}
 	go func() {
-		io.Copy(out, console) // ends with EIO when the last slave closes
+		// Ends with EIO when the last slave closes. If the person's end
+		// goes first (EPIPE: `| head`), the pty is still read to its end:
+		// a pty nobody reads fills up and blocks the container.
+		if _, err := io.Copy(out, console); err != nil && !errors.Is(err, unix.EIO) {
+			io.Copy(io.Discard, console)
+		}
 		close(r.output)
 	}()
 	return r, nil

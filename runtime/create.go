@@ -104,6 +104,11 @@ func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
 		return nil, err
 	}
 	defer unix.Close(sync)
+	// Recorded before the cgroup is made: a kobako killed from here on
+	// leaves a state that delete can read, its init and cgroup included.
+	if err := r.recordState(opts, proc, specs.StateCreating); err != nil {
+		return nil, err
+	}
 	// The parent's part: the child waits for "continue", so none of it
 	// races with the child's own steps.
 	idmapped, err := r.parentSteps(opts, layout, proc, &u)
@@ -117,7 +122,7 @@ func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
 	if err := proc.awaitReady(sync, false); err != nil {
 		return nil, err
 	}
-	if err := r.recordCreated(opts, proc); err != nil {
+	if err := r.recordState(opts, proc, specs.StateCreated); err != nil {
 		return nil, err
 	}
 	u.Release()
@@ -325,8 +330,9 @@ func (p *Process) diedEarly() error {
 	return fmt.Errorf("container init died before it was ready: %v", err)
 }
 
-// recordCreated writes state.json with status "created".
-func (r *Runtime) recordCreated(opts CreateOptions, p *Process) error {
+// recordState writes state.json: "creating" as soon as the init exists,
+// "created" once it waits for start.
+func (r *Runtime) recordState(opts CreateOptions, p *Process, status specs.ContainerState) error {
 	ps, err := readProcStat(p.Pid)
 	if err != nil {
 		return fmt.Errorf("read init start time: %w", err)
@@ -335,7 +341,7 @@ func (r *Runtime) recordCreated(opts CreateOptions, p *Process) error {
 		State: specs.State{
 			Version: specs.Version,
 			ID:      opts.ID,
-			Status:  specs.StateCreated,
+			Status:  status,
 			Pid:     p.Pid,
 			Bundle:  opts.Bundle,
 		},

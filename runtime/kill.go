@@ -65,6 +65,9 @@ func openInit(st *State) (int, error) {
 func (r *Runtime) Delete(id string, force bool) error {
 	r.nameInTrace(id, "")
 	st, unlock, err := r.lockedState(id)
+	if errors.Is(err, ErrNotExist) {
+		return r.deleteAborted(id, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -91,6 +94,27 @@ func (r *Runtime) Delete(id string, force bool) error {
 	err = os.RemoveAll(r.dir(id))
 	r.Tracer.Step("remove state", "rm -rf "+r.dir(id), fmt.Sprintf("os.RemoveAll(%q)", r.dir(id)), err)
 	return err
+}
+
+// deleteAborted removes the state dir of a create that died before it
+// wrote state.json, as runc's delete does: only exec.fifo is in it, no
+// cgroup was made yet, and an init already cloned ends when its sync
+// socket closes. notExist is the answer when there is no dir either.
+func (r *Runtime) deleteAborted(id string, notExist error) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	dir := r.dir(id)
+	if _, err := os.Lstat(dir); err != nil {
+		return notExist
+	}
+	// rm -rf /run/kobako/$ID
+	err := os.RemoveAll(dir)
+	r.Tracer.Step("remove the state of an unfinished create", "rm -rf "+dir, fmt.Sprintf("os.RemoveAll(%q)", dir), err)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", dir, err)
+	}
+	return nil
 }
 
 // killAndWait SIGKILLs the init and waits until it has exited. When a PID

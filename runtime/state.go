@@ -96,6 +96,9 @@ func (r *Runtime) liveStatus(st *State) specs.ContainerState {
 	if !initAlive(st.Pid, st.InitStartTime) {
 		return specs.StateStopped
 	}
+	if st.Status == specs.StateCreating {
+		return specs.StateCreating // its create has not finished (or its creator died)
+	}
 	if _, err := os.Lstat(filepath.Join(r.dir(st.ID), execFifoFile)); err == nil {
 		return specs.StateCreated
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/urfave/cli/v3"
 
@@ -24,6 +25,8 @@ type inspection struct {
 	Command    []string          `json:"command"`
 	Created    string            `json:"created"`
 	Status     string            `json:"status"`
+	StartedAt  string            `json:"startedAt,omitempty"`  // RFC 3339, as docker's State.StartedAt; empty: never started
+	FinishedAt string            `json:"finishedAt,omitempty"` // when it last ended, as docker keeps it while it runs again; empty: never seen to end
 	Pid        int               `json:"pid,omitempty"`
 	ExitCode   *int              `json:"exitCode,omitempty"`
 	Hostname   string            `json:"hostname"`
@@ -120,6 +123,7 @@ func inspect(store *container.Store, c *container.Container) (inspection, error)
 		Pid: st.Pid, ExitCode: c.ExitCode, Hostname: spec.Hostname, Namespaces: st.Namespaces,
 		Bundle: c.Bundle, Rootfs: filepath.Join(c.Bundle, "rootfs"), Overlay: c.Overlay, Labels: c.Labels,
 	}
+	in.StartedAt, in.FinishedAt = rfc3339(c.StartedAt), rfc3339(c.FinishedAt)
 	if st.Pid > 0 {
 		in.Rootfs = fmt.Sprintf("/proc/%d/root", st.Pid)
 	}
@@ -146,4 +150,12 @@ func networkOf(c *container.Container, pid int) *networkInfo {
 		info.IP = ep.Address.Addr().String()
 	}
 	return info
+}
+
+// rfc3339 writes a time as docker's inspect does ("" for none).
+func rfc3339(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }

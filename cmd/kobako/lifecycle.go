@@ -158,6 +158,12 @@ func startContainer(cmd *cli.Command) (container.Exit, error) {
 	if err != nil {
 		return container.Exit{}, err
 	}
+	if cmd.Bool("attach") {
+		if err := checkInputTerminal(cmd.Bool("interactive"), c.Tty, "drop -i (kobako start -a "+c.Name+")"); err != nil {
+			return container.Exit{}, err
+		}
+		container.SurviveClosedPipes()
+	}
 	exit, err := store.Start(c, cmd.Bool("attach"), stdioFor(cmd))
 	if err == nil && !cmd.Bool("attach") {
 		fmt.Println(c.Name)

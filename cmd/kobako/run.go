@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 
 	"github.com/kobako/kobako/container"
 	"github.com/kobako/kobako/image"
@@ -77,6 +78,13 @@ func runContainer(cmd *cli.Command) (container.Exit, error) {
 	if cmd.Args().Len() == 0 {
 		return container.Exit{}, errors.New(`"run" needs an image: kobako run [OPTIONS] IMAGE [COMMAND...] (try: kobako run -it --rm busybox sh)`)
 	}
+	if !cmd.Bool("detach") {
+		if err := checkInputTerminal(cmd.Bool("interactive"), cmd.Bool("tty"), "drop -t to pipe input (kobako run -i …)"); err != nil {
+			return container.Exit{}, err
+		}
+	}
+	// From here on a reader that leaves (| head) must not end kobako half-way.
+	container.SurviveClosedPipes()
 	g := globals(cmd)
 	c, err := createContainer(cmd, g)
 	if err != nil {
@@ -198,6 +206,19 @@ func envFromFlags(cmd *cli.Command) []string {
 		env = append(env, kv)
 	}
 	return env
+}
+
+// checkInputTerminal refuses -i with -t when stdin is not a terminal, as
+// docker does ("the input device is not a TTY"). The container's shell
+// would read from its pty, which nobody types into: once stdin's EOF has
+// been copied nothing can end it, and a PID 1 ignores the TERM that
+// kobako forwards. Without -t, the container reads stdin itself and sees
+// its EOF. drop says which flag to leave out instead.
+func checkInputTerminal(interactive, tty bool, drop string) error {
+	if !interactive || !tty || term.IsTerminal(int(os.Stdin.Fd())) {
+		return nil
+	}
+	return fmt.Errorf("the input device is not a terminal: %s, or run this from a terminal", drop)
 }
 
 // stdioFor: stdout and stderr always; stdin with -i only, as docker does.
