@@ -72,6 +72,7 @@ func (s *Store) Commit(parent *Image, name string, opts CommitOptions) (*Image, 
 		return Image{
 			Arch: parent.Arch, Size: parent.Size + size, Cmd: parent.Cmd, Entrypoint: parent.Entrypoint, Env: parent.Env,
 			WorkingDir: parent.WorkingDir, User: parent.User, Parent: parent.Name,
+			Labels: parent.Labels, ExposedPorts: parent.ExposedPorts, History: parent.History,
 			Source:   "commit of container " + opts.Container,
 			LayerIDs: append(slices.Clone(parent.LayerIDs), id),
 		}, nil

@@ -144,6 +144,10 @@ func (s *Store) usedLayers(containerLayers []string) (map[string]bool, error) {
 			used[filepath.Base(dir)] = true
 		}
 	}
+	// kobako build's cache keeps its layers on purpose (buildcache.go)
+	if err := s.markCached(used); err != nil {
+		return nil, err
+	}
 	layers, err := filepath.Abs(s.layersDir())
 	if err != nil {
 		return nil, err

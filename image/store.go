@@ -64,6 +64,11 @@ type Image struct {
 	User       string   `json:"user,omitempty"`
 	Skipped    []string `json:"skipped,omitempty"` // tar entries left out at import (device nodes …)
 	Parent     string   `json:"parent,omitempty"`  // the image a commit stacked this one on
+	// Labels, ExposedPorts and History are what kobako build records
+	// (LABEL, EXPOSE, one entry per Dockerfile step: history.go).
+	Labels       map[string]string `json:"labels,omitempty"`
+	ExposedPorts []string          `json:"exposedPorts,omitempty"`
+	History      []HistoryEntry    `json:"history,omitempty"`
 	// LayerIDs are the image's layers, lowest first: "sha256:<hex>", a
 	// layer in layers/. A store of an older kobako has paths relative to
 	// images/ instead ("busybox/rootfs", "mine/layer"), or none: then the

@@ -56,27 +56,56 @@ Example:
 			if cmd.Bool("no-trunc") {
 				header += "\tDIRECTORY"
 			}
+			// CREATED BY: the Dockerfile step, for an image kobako build made
+			steps := len(img.History) > 0
+			if steps {
+				header += "\tCREATED BY"
+			}
 			fmt.Fprintln(w, header)
-			for i := len(img.Layers) - 1; i >= 0; i-- {
-				dir := img.Layers[i]
-				// du -s -x LAYER
-				size, err := fileutil.DiskUsage(dir)
-				if err != nil {
-					return err
-				}
-				id := img.LayerIDs[i]
-				if !cmd.Bool("no-trunc") {
-					id = id[:min(len(id), len("sha256:")+12)]
-				}
-				line := fmt.Sprintf("%s\t%s\t%s", id, termui.Size(size), sharers(all, img.Name, dir))
+			for _, row := range img.Rows() {
+				line := "-\t" + termui.Size(0) + "\t-" // a step that made no layer (ENV, CMD …)
 				if cmd.Bool("no-trunc") {
-					line += "\t" + dir
+					line += "\t-"
+				}
+				if row.Layer >= 0 {
+					if line, err = layerLine(cmd, img, all, row.Layer); err != nil {
+						return err
+					}
+				}
+				if steps {
+					line += "\t" + orDash(row.CreatedBy)
 				}
 				fmt.Fprintln(w, line)
 			}
 			return w.Flush()
 		},
 	}
+}
+
+// layerLine is the history line of the image's layer i.
+func layerLine(cmd *cli.Command, img *image.Image, all []image.Image, i int) (string, error) {
+	dir := img.Layers[i]
+	// du -s -x LAYER
+	size, err := fileutil.DiskUsage(dir)
+	if err != nil {
+		return "", err
+	}
+	id := img.LayerIDs[i]
+	if !cmd.Bool("no-trunc") {
+		id = id[:min(len(id), len("sha256:")+12)]
+	}
+	line := fmt.Sprintf("%s\t%s\t%s", id, termui.Size(size), sharers(all, img.Name, dir))
+	if cmd.Bool("no-trunc") {
+		line += "\t" + dir
+	}
+	return line, nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // sharers names the images other than name that have the layer dir, or "-".

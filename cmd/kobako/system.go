@@ -213,8 +213,9 @@ func systemPruneCommand() *cli.Command {
 		Usage: "remove stopped containers, and with -a unused images",
 		Description: `Removes every stopped container, as kobako container prune does. With --all,
 it then removes every image that no container uses (the running ones, and
-any that are left), as kobako rmi would. Last, every layer that no image
-lists and no container mounts goes. It asks first; -f does not.
+any that are left), as kobako rmi would. Then kobako build's cache goes, and
+last every layer that no image lists and no container mounts. It asks
+first; -f does not.
 
 Example:
    sudo kobako system prune -a -f`,
@@ -240,6 +241,14 @@ Example:
 			images := image.NewStore(g.dataRoot, g.tracer)
 			if err == nil && cmd.Bool("all") {
 				err = pruneImages(containers, images)
+			}
+			if err != nil {
+				return err
+			}
+			// kobako build's cache: its layers go with the others below
+			n, err := images.PruneBuildCache()
+			if n > 0 {
+				fmt.Println("deleted", n, "build cache entries")
 			}
 			if err != nil {
 				return err

@@ -47,6 +47,7 @@ var chapters = []struct{ where, chapter string }{
 	{"rootfs/unpack.go", chapterCoW},
 	{"rootfs/", chapterBuild}, // mounts, /dev, masks
 	{"image/", chapterCoW},
+	{"build/", chapterCoW}, // kobako build: the article's §7.3
 	{"netns/", chapterNetwork},
 	{"container/network", chapterNetwork}, // network.go, network_files.go
 	{"container/userns.go", chapterNamespace},
