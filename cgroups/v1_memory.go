@@ -52,13 +52,14 @@ func (m *v1) setMemory(mem *specs.LinuxMemory) error {
 
 // setSwap writes memory.memsw.limit_in_bytes, the limit of memory plus
 // swap. It exists only with swap accounting (swapaccount=1); without it,
-// "no swap beyond the limit" (swap == limit) cannot be asked of the kernel
-// and is skipped, anything else is an error naming the file.
+// "no swap beyond the limit" (swap == limit) and "unlimited swap" (-1, what
+// such a kernel gives anyway) are skipped, anything else is an error naming
+// the file.
 func (m *v1) setSwap(dir string, mem *specs.LinuxMemory) error {
 	if mem.Swap == nil {
 		return nil
 	}
-	if _, err := os.Stat(dir + "/memory.memsw.limit_in_bytes"); err != nil && mem.Limit != nil && *mem.Swap == *mem.Limit {
+	if _, err := os.Stat(dir + "/memory.memsw.limit_in_bytes"); err != nil && (*mem.Swap < 0 || mem.Limit != nil && *mem.Swap == *mem.Limit) {
 		return nil
 	}
 	// cgset -r memory.memsw.limit_in_bytes=$SWAP

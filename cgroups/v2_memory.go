@@ -40,8 +40,9 @@ func (m *v2) setMemory(mem *specs.LinuxMemory) error {
 }
 
 // setSwap converts the OCI "memory+swap" total into swap alone. Without
-// swap accounting the file is missing; "no swap beyond the limit" is then
-// skipped, and anything else is an error naming the file.
+// swap accounting the file is missing; "no swap beyond the limit" and
+// "unlimited" (-1) are then skipped, and anything else is an error naming
+// the file.
 func (m *v2) setSwap(dir string, mem *specs.LinuxMemory) error {
 	if mem.Swap == nil {
 		return nil
@@ -53,7 +54,7 @@ func (m *v2) setSwap(dir string, mem *specs.LinuxMemory) error {
 		}
 		swap -= *mem.Limit
 	}
-	if _, err := os.Stat(dir + "/memory.swap.max"); err != nil && swap == 0 {
+	if _, err := os.Stat(dir + "/memory.swap.max"); err != nil && swap <= 0 {
 		return nil
 	}
 	// echo $SWAP > memory.swap.max

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -39,6 +42,30 @@ func defaultRoots() (root, dataRoot string) {
 		dataHome = filepath.Join(homeDir(), ".local", "share")
 	}
 	return filepath.Join(runtimeDir, "kobako"), filepath.Join(dataHome, "kobako")
+}
+
+// stateRootHint says what to do when a user's default --root cannot be
+// made: without a login session (sudo -u, su, a cron job) there is no
+// $XDG_RUNTIME_DIR, and /run/user/<uid> is only made by pam_systemd at
+// login. It recognises the failure by its path, the root or a directory
+// above it, and leaves every other error alone.
+func stateRootHint(app *cli.Command, err error) error {
+	if os.Geteuid() == 0 || app.IsSet("root") {
+		return err
+	}
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || !(errors.Is(pe.Err, fs.ErrPermission) || errors.Is(pe.Err, fs.ErrNotExist)) {
+		return err
+	}
+	root := app.String("root")
+	if pe.Path != root && !strings.HasPrefix(root, pe.Path+"/") {
+		return err
+	}
+	why := "XDG_RUNTIME_DIR is not set"
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		why = "XDG_RUNTIME_DIR is " + dir
+	}
+	return fmt.Errorf("no state dir %s: %v (%s): pass --root DIR, a directory of your own, or log in with a session that sets XDG_RUNTIME_DIR (ssh, or machinectl shell USER@)", root, pe, why)
 }
 
 // homeDir is $HOME, or the home /etc/passwd gives the user.

@@ -70,6 +70,8 @@ Start here:
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 	}
 	completeContainerNames(app.Commands)
+	// A mistyped flag or command gets one line, not the help (errors.go).
+	oneLineErrors(app, args)
 	err := app.Run(context.Background(), args)
 	if err == nil {
 		return 0
@@ -77,11 +79,11 @@ Start here:
 	var exit *exitError
 	if errors.As(err, &exit) {
 		if exit.err != nil {
-			fmt.Fprintf(os.Stderr, "kobako: %v\n", exit.err)
+			fmt.Fprintf(os.Stderr, "kobako: %v\n", stateRootHint(app, exit.err))
 		}
 		return exit.code
 	}
-	fmt.Fprintf(os.Stderr, "kobako: %v\n", err)
+	fmt.Fprintf(os.Stderr, "kobako: %v\n", stateRootHint(app, err))
 	return 1
 }
 
@@ -110,6 +112,7 @@ func commands() []*cli.Command {
 		pullCommand(),
 		historyCommand(),
 		commitCommand(),
+		buildCommand(),
 		imagesCommand(),
 		systemCommand(),
 		rmiCommand(),

@@ -26,8 +26,8 @@ const cpuPeriod = 100000
 
 func resourceFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit, like 10m (MiB) or the article's 10000000b (bytes); at least 6m"},
-		&cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap limit; -1 for unlimited swap (default: no swap beyond --memory)"},
+		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit, like 10m (MiB) or the article's 10000000b (bytes); at least 6m (default: no limit)"},
+		&cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap limit, at least --memory; -1: unlimited swap; 0 or left out: no swap beyond --memory"},
 		&cli.FloatFlag{Name: "cpus", Usage: "CPUs the container may use, like 0.3 (30 % of one core: quota 30000 per 100000 µs)"},
 		&cli.Int64Flag{Name: "cpu-quota", Usage: "CFS quota in µs per period (the article: 300000)"},
 		&cli.Uint64Flag{Name: "cpu-period", Usage: "CFS period in µs (the article: 1000000)"},
@@ -57,31 +57,32 @@ func applyResourceFlags(cmd *cli.Command, res *specs.LinuxResources) error {
 	return nil
 }
 
+// memoryFromFlags reads --memory and --memory-swap as docker does: the
+// swap flag is memory plus swap, -1 is unlimited swap, 0 or leaving it out
+// means no swap beyond --memory.
 func memoryFromFlags(cmd *cli.Command) (*specs.LinuxMemory, error) {
+	swapFlag := cmd.String("memory-swap")
 	if !cmd.IsSet("memory") {
-		if cmd.IsSet("memory-swap") {
-			return nil, errors.New("--memory-swap needs --memory as well")
+		if swapFlag != "" && swapFlag != "-1" && swapFlag != "0" {
+			return nil, fmt.Errorf("--memory-swap %s needs --memory too: it limits memory plus swap, like --memory 10m --memory-swap 20m", showValue(swapFlag))
 		}
-		return nil, nil
+		return nil, nil // unlimited swap without a limit: nothing to set
 	}
-	limit, err := parseSize(cmd.String("memory"))
-	if err != nil {
-		return nil, fmt.Errorf("--memory: %w", err)
-	}
-	if limit < minMemory {
-		return nil, fmt.Errorf("--memory %s is below the minimum of 6m (6 MiB)", cmd.String("memory"))
+	m := cmd.String("memory")
+	limit, err := parseSize(m)
+	if err != nil || limit < minMemory {
+		return nil, fmt.Errorf("--memory %s: want a size of at least 6m, like 10m (units b, k, m, g, t); leave --memory out for no limit", showValue(m))
 	}
 	// No swap beyond the limit unless asked: otherwise a "10 MB" container
 	// swaps instead of meeting its limit.
 	swap := limit
-	if s := cmd.String("memory-swap"); s == "-1" {
-		swap = -1
-	} else if s != "" {
-		if swap, err = parseSize(s); err != nil {
-			return nil, fmt.Errorf("--memory-swap: %w", err)
-		}
-		if swap < limit {
-			return nil, fmt.Errorf("--memory-swap %s must not be below --memory %s", s, cmd.String("memory"))
+	switch swapFlag {
+	case "", "0":
+	case "-1":
+		swap = -1 // memory.memsw.limit_in_bytes -1 (v1), memory.swap.max "max" (v2)
+	default:
+		if swap, err = parseSize(swapFlag); err != nil || swap < limit {
+			return nil, fmt.Errorf("--memory-swap %s: want a size of at least --memory %s (it counts memory plus swap), or -1 for unlimited swap", showValue(swapFlag), m)
 		}
 	}
 	return &specs.LinuxMemory{Limit: &limit, Swap: &swap}, nil
@@ -95,7 +96,7 @@ func cpuFromFlags(cmd *cli.Command) (*specs.LinuxCPU, error) {
 		}
 		cpus := cmd.Float("cpus")
 		if cpus < 0.01 || cpus > float64(goruntime.NumCPU()) {
-			return nil, fmt.Errorf("--cpus %g is out of range: this machine has %d CPUs (use 0.01 to %d)", cpus, goruntime.NumCPU(), goruntime.NumCPU())
+			return nil, fmt.Errorf("--cpus %g: want a number of CPUs from 0.01 to %d (this machine has %d), like 0.5", cpus, goruntime.NumCPU(), goruntime.NumCPU())
 		}
 		quota, period := int64(cpus*cpuPeriod), uint64(cpuPeriod)
 		c.Quota, c.Period = &quota, &period
@@ -103,21 +104,21 @@ func cpuFromFlags(cmd *cli.Command) (*specs.LinuxCPU, error) {
 	if cmd.IsSet("cpu-quota") {
 		quota := cmd.Int64("cpu-quota")
 		if quota < 1000 {
-			return nil, fmt.Errorf("--cpu-quota %d is too small: at least 1000 µs", quota)
+			return nil, fmt.Errorf("--cpu-quota %d: want at least 1000 µs, like 50000", quota)
 		}
 		c.Quota = &quota
 	}
 	if cmd.IsSet("cpu-period") {
 		period := cmd.Uint64("cpu-period")
 		if period < 1000 || period > 1000000 {
-			return nil, fmt.Errorf("--cpu-period %d is out of range: 1000 to 1000000 µs", period)
+			return nil, fmt.Errorf("--cpu-period %d: want 1000 to 1000000 µs, like 100000", period)
 		}
 		c.Period = &period
 	}
 	if cmd.IsSet("cpu-shares") {
 		shares := cmd.Uint64("cpu-shares")
 		if shares < 2 || shares > 262144 {
-			return nil, fmt.Errorf("--cpu-shares %d is out of range: 2 to 262144", shares)
+			return nil, fmt.Errorf("--cpu-shares %d: want 2 to 262144, like 512", shares)
 		}
 		c.Shares = &shares
 	}

@@ -5,7 +5,9 @@ package main
 // --memory 10000000b, and the familiar one --memory 10m.
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -27,15 +29,17 @@ func parseSize(s string) (int64, error) {
 	}
 	number, unit := lower[:end], strings.TrimSpace(lower[end:])
 	mult, ok := sizeUnits[unit]
-	if !ok || number == "" {
-		return 0, fmt.Errorf("invalid size %q: use a number with an optional unit b, k, m, g or t (like 10m)", s)
-	}
 	n, err := strconv.ParseFloat(number, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid size %q: use a number with an optional unit b, k, m, g or t (like 10m)", s)
+	bytes := n * float64(mult)
+	if !ok || number == "" || err != nil || n < 0 || bytes >= math.MaxInt64 {
+		return 0, errNotSize
 	}
-	return int64(n * float64(mult)), nil
+	return int64(bytes), nil
 }
+
+// errNotSize is parseSize's one complaint; the caller names the flag and
+// the value, and adds its own range.
+var errNotSize = errors.New("want a size like 10m: a number and a unit b, k, m, g or t")
 
 // formatSize writes bytes the way people read them: "10.0 MiB".
 func formatSize(n uint64) string {
