@@ -47,7 +47,9 @@ func Init() {
 	if errors.As(err, &ie) {
 		code = ie.Code
 	}
-	if sendMessage(sync, message{Type: msgError, Error: err.Error(), Code: code}) != nil {
+	// A parent that closed the sync socket failed on its side and says
+	// so itself: a second line from here would only repeat it.
+	if sendMessage(sync, message{Type: msgError, Error: err.Error(), Code: code}) != nil && !errors.Is(err, errPeerGone) {
 		fmt.Fprintf(os.Stderr, "kobako: %v\n", err)
 	}
 	os.Exit(code)
@@ -86,7 +88,7 @@ func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 	// the image's idmapped layers along.
 	m, idmapped, err := recvMessage(sync)
 	if err != nil || m.Type != msgContinue {
-		return fmt.Errorf("waiting for the parent: %v %q", err, m.Type)
+		return fmt.Errorf("waiting for the parent: %w %q", err, m.Type)
 	}
 	if cfg.Overlay != nil {
 		cfg.Overlay.IDMapped = inheritedFiles(idmapped, "idmapped layer")
