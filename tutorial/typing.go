@@ -41,13 +41,17 @@ func (s *Session) typeInto(name, line string) (string, error) {
 	defer tty.Close()
 	screen := &lockedBuffer{}
 	go io.Copy(screen, tty)
+	// Enter first, and the shell's prompt back, as a person sees it: then
+	// the relay is up and nothing typed is lost on the way in.
+	tty.Write([]byte("\r"))
+	waitFor(screen, "# ", 10*time.Second)
 	// two lines, as a person types them: the mark runs once the line has
 	// (a line ending in & could not take "; echo" after it)
 	fmt.Fprintf(tty, "%s\r%s\r", line, doneTyped)
 	if err := waitFor(screen, donePrinted, time.Minute); err != nil {
 		cmd.Process.Kill() // ours: the attach started above
 		cmd.Wait()
-		return screen.String(), fmt.Errorf("%s's shell did not finish %q: %w", name, line, err)
+		return screen.String(), fmt.Errorf("%s's shell did not finish %q: %w; the screen showed: %q", name, line, err, lastBytes(cleanScreen(screen.String()), 300))
 	}
 	tty.Write(detachKeys)
 	if err := waitExit(cmd, 10*time.Second); err != nil {
@@ -56,6 +60,14 @@ func (s *Session) typeInto(name, line string) (string, error) {
 	out := cleanScreen(screen.String())
 	s.ui.box(s.msg.get("box.typed", name), out)
 	return out, nil
+}
+
+// lastBytes is the end of s, at most n bytes of it.
+func lastBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
 }
 
 // waitFor polls buf until it holds want.
