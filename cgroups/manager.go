@@ -41,6 +41,15 @@ type Manager interface {
 	// Destroy removes the (empty) cgroup, and /kobako when nothing else
 	// is left in it.
 	Destroy() error
+	// Freeze stops every process of the cgroup at once (true) or lets
+	// them go on (false), and returns once the kernel says it is done:
+	// docker pause and unpause (v1_freezer.go, v2_freeze.go).
+	Freeze(frozen bool) error
+	// Frozen says whether the cgroup is frozen: a paused container.
+	Frozen() (bool, error)
+	// Procs lists the host pids of the cgroup's processes, from
+	// cgroup.procs (procs.go): `kobako top`.
+	Procs() ([]int, error)
 }
 
 // Stats is what `kobako stats` shows.
@@ -54,6 +63,7 @@ type Stats struct {
 	ThrottledTime time.Duration `json:"throttledNs"`
 	Pids          uint64        `json:"pids"`
 	PidsLimit     uint64        `json:"pidsLimit,omitempty"` // 0 = no limit
+	OOMKills      uint64        `json:"oomKills"`            // processes the OOM killer killed
 }
 
 // Parent is the cgroup every kobako container lives under, at the root of

@@ -19,15 +19,25 @@ func (m *v1) setMemory(mem *specs.LinuxMemory) error {
 	if err != nil {
 		return err
 	}
-	// The limit first: memsw (memory+swap) may never be below it.
+	// The limit first: memsw (memory+swap) may never be below it. For
+	// the same reason, a limit raised past today's memsw (kobako update)
+	// needs memsw raised first.
+	swapFirst := mem.Limit != nil && memswBelow(dir, *mem.Limit)
+	if swapFirst {
+		if err := m.setSwap(dir, mem); err != nil {
+			return err
+		}
+	}
 	if mem.Limit != nil {
 		// cgset -r memory.limit_in_bytes=$LIMIT
 		if err := writeFile(m.tr, dir, "memory.limit_in_bytes", limitValue(*mem.Limit)); err != nil {
 			return err
 		}
 	}
-	if err := m.setSwap(dir, mem); err != nil {
-		return err
+	if !swapFirst {
+		if err := m.setSwap(dir, mem); err != nil {
+			return err
+		}
 	}
 	if mem.Reservation != nil {
 		if err := writeFile(m.tr, dir, "memory.soft_limit_in_bytes", limitValue(*mem.Reservation)); err != nil {
@@ -64,6 +74,17 @@ func (m *v1) setSwap(dir string, mem *specs.LinuxMemory) error {
 	}
 	// cgset -r memory.memsw.limit_in_bytes=$SWAP
 	return writeFile(m.tr, dir, "memory.memsw.limit_in_bytes", limitValue(*mem.Swap))
+}
+
+// memswBelow says whether dir's memory.memsw.limit_in_bytes is below
+// limit (-1, no limit, is above any); false without swap accounting.
+func memswBelow(dir string, limit int64) bool {
+	cur, err := readFile(dir, "memory.memsw.limit_in_bytes")
+	if err != nil {
+		return false
+	}
+	n, err := strconv.ParseInt(cur, 10, 64)
+	return err == nil && (limit < 0 || n < limit)
 }
 
 func boolValue(b bool) string {

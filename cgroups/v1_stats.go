@@ -12,6 +12,8 @@ func (m *v1) Stats() (*Stats, error) {
 		s.MemoryUsage = readUint(dir, "memory.usage_in_bytes")
 		s.MemoryPeak = readUint(dir, "memory.max_usage_in_bytes")
 		s.MemoryLimit = unlimitedAsZero(readUint(dir, "memory.limit_in_bytes"))
+		oom, _ := readFile(dir, "memory.oom_control") // "oom_kill N", Linux 4.13+
+		s.OOMKills = parseKeyValues(oom)["oom_kill"]
 	}
 	if dir := m.dir("cpuacct"); dir != "" {
 		s.CPUUsage = time.Duration(readUint(dir, "cpuacct.usage")) // nanoseconds

@@ -8,7 +8,9 @@ func (m *v2) Stats() (*Stats, error) {
 	dir := m.dir()
 	cpu, _ := readFile(dir, "cpu.stat")
 	kv := parseKeyValues(cpu)
+	events, _ := readFile(dir, "memory.events")
 	return &Stats{
+		OOMKills:      parseKeyValues(events)["oom_kill"],
 		MemoryUsage:   readUint(dir, "memory.current"),
 		MemoryPeak:    readUint(dir, "memory.peak"), // Linux 5.19+
 		MemoryLimit:   readUint(dir, "memory.max"),

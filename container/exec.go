@@ -26,6 +26,15 @@ type ExecOptions struct {
 // Exec runs a process in c and waits for it (unless Detach).
 func (s *Store) Exec(c *Container, opts ExecOptions, stdio Stdio) (Exit, error) {
 	s.narrate(c)
+	// Said here, by name, before the runtime says it by id; and a frozen
+	// container would never run the command: docker refuses it too.
+	if st, err := s.Status(c); err != nil {
+		return Exit{}, err
+	} else if st.State != specs.StateRunning {
+		return Exit{}, fmt.Errorf("container %s is not running (%s): start it first (kobako start %s)", c.Name, st.State, c.Name)
+	} else if st.Paused {
+		return Exit{}, fmt.Errorf("container %s is paused: kobako unpause %s first", c.Name, c.Name)
+	}
 	spec, err := c.Spec()
 	if err != nil {
 		return Exit{}, err

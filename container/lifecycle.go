@@ -17,10 +17,19 @@ import (
 	"github.com/kobako/kobako/runtime"
 )
 
-// Kill sends sig to c's PID 1.
+// Kill sends sig to c's PID 1. A paused container gets its other signals
+// when it is unpaused, as docker's does; SIGKILL thaws it, to let it die.
 func (s *Store) Kill(c *Container, sig unix.Signal) error {
 	s.narrate(c)
-	return s.rt.Kill(c.ID, sig)
+	if err := s.rt.Kill(c.ID, sig); errors.Is(err, runtime.ErrNotRunning) {
+		return fmt.Errorf("container %s is not running", c.Name)
+	} else if err != nil {
+		return err
+	}
+	if sig == unix.SIGKILL {
+		return s.thawAfterKill(c)
+	}
+	return nil
 }
 
 // Stop asks c to end with sig and kills it after timeout: docker's stop.
@@ -40,6 +49,10 @@ func (s *Store) Stop(c *Container, sig unix.Signal, timeout time.Duration) error
 	}
 	if !stopped {
 		if err := s.rt.Kill(c.ID, unix.SIGKILL); err != nil && !errors.Is(err, runtime.ErrNotRunning) {
+			return err
+		}
+		// A paused container waited out the timeout frozen (pause.go).
+		if err := s.thawAfterKill(c); err != nil {
 			return err
 		}
 		if _, err := s.rt.WaitStopped(c.ID, -1); err != nil {

@@ -1,8 +1,12 @@
 package container
 
-// `kobako logs`: what a detached container wrote, from its log file (see
-// logfile.go): stdout records to stdout, stderr records to stderr, with -t
-// each line preceded by the time the monitor read it.
+// `kobako logs`: what a container wrote, from its log file (see
+// logfile.go), which the monitor of a detached container and the kobako of
+// a foreground one (run_log.go) keep: stdout records to stdout, stderr
+// records to stderr, with -t each line preceded by the time it was read,
+// with --since/--until only the lines written in between (logs_filter.go).
+//
+// Shell twin: cat container.log; tail -f container.log
 
 import (
 	"errors"
@@ -19,13 +23,15 @@ type LogOptions struct {
 	Follow     bool // keep printing new output until the container stops
 	Tail       int  // only the last N lines, of both streams together; < 0: all
 	Timestamps bool // precede each line with the time it was written
+	// Since and Until keep the lines written in between; zero: no bound.
+	Since, Until time.Time
 }
 
 // Logs prints c's log.
 func (s *Store) Logs(c *Container, opts LogOptions, stdout, stderr io.Writer) error {
 	f, err := os.Open(filepath.Join(c.Bundle, logFileName))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil // a foreground container has no log: its output went to the terminal
+		return nil // nothing written yet, or an older kobako's foreground run
 	}
 	if err != nil {
 		return err
@@ -37,7 +43,7 @@ func (s *Store) Logs(c *Container, opts LogOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	lines := joinLines(recs)
+	lines := within(joinLines(recs), opts.Since, opts.Until)
 	if opts.Tail >= 0 && opts.Tail < len(lines) {
 		lines = lines[len(lines)-opts.Tail:]
 	}
@@ -47,7 +53,7 @@ func (s *Store) Logs(c *Container, opts LogOptions, stdout, stderr io.Writer) er
 	if !opts.Follow {
 		return nil
 	}
-	return s.follow(c, lr, p)
+	return s.follow(c, lr, p, opts)
 }
 
 // joinLines joins each stream's partial records to the record that ends
@@ -104,8 +110,12 @@ func (p *logPrinter) print(recs []logRecord) error {
 // follow prints new records as they come (tail -f) until c has stopped
 // and everything it wrote is printed: its monitor records the exit only
 // after copying the last output, so once c stops, follow waits for that.
-func (s *Store) follow(c *Container, lr *logReader, p *logPrinter) error {
+// With --until, it stops once that time has passed, as docker's does.
+func (s *Store) follow(c *Container, lr *logReader, p *logPrinter, opts LogOptions) error {
 	for sawRunning := false; ; sawRunning = true {
+		if !opts.Until.IsZero() && time.Now().After(opts.Until) {
+			return nil
+		}
 		st, err := s.Status(c)
 		if err != nil {
 			return err
@@ -118,7 +128,7 @@ func (s *Store) follow(c *Container, lr *logReader, p *logPrinter) error {
 		if err != nil {
 			return err
 		}
-		if err := p.print(joinLines(recs)); err != nil {
+		if err := p.print(within(joinLines(recs), opts.Since, opts.Until)); err != nil {
 			return err
 		}
 		if stopped {

@@ -61,6 +61,10 @@ func (s *Store) removeLocked(c *Container, force bool) error {
 	case st.Status != specs.StateStopped && !force:
 		return fmt.Errorf("container %s is %s: stop it first, or remove it with rm -f", c.Name, st.Status)
 	default:
+		// A frozen init would never die of the delete's SIGKILL (pause.go).
+		if err := s.KillPaused(c); err != nil {
+			return err
+		}
 		if err := s.rt.Delete(c.ID, force); err != nil {
 			return err
 		}

@@ -55,13 +55,21 @@ type Exit struct {
 }
 
 // Run creates and starts c and waits for it.
+// Unless it goes with --rm, what it writes is kept in its log as it is
+// shown (run_log.go), for `kobako logs` afterwards.
 func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
 	s.narrate(c)
-	proc, err := s.createProcess(c, [3]*os.File{stdio.In, stdio.Out, stdio.Err})
+	log, files, err := s.foregroundLog(c, stdio)
+	if err != nil {
+		return Exit{}, s.removeAfterFailure(c, err)
+	}
+	defer log.close()
+	proc, err := s.createProcess(c, files)
+	log.closeContainerEnds(files)
 	if err != nil {
 		return Exit{}, err
 	}
-	sess, err := attach(proc, stdio)
+	sess, err := attachLogged(proc, stdio, log)
 	if err == nil {
 		defer sess.close()
 		err = s.start(c)
@@ -90,21 +98,43 @@ func (s *Store) start(c *Container) error {
 	return s.update(c, func(r *Record) { r.StartedAt = &now })
 }
 
+// foregroundLog opens c's log unless c goes with --rm; files are what to
+// give the container as its stdin, stdout and stderr.
+func (s *Store) foregroundLog(c *Container, stdio Stdio) (*runLog, [3]*os.File, error) {
+	if c.AutoRemove {
+		return nil, [3]*os.File{stdio.In, stdio.Out, stdio.Err}, nil
+	}
+	log, files, err := openRunLog(c, stdio)
+	if err != nil {
+		return nil, files, fmt.Errorf("open the log of %s: %w", c.Name, err)
+	}
+	return log, files, nil
+}
+
 // session is a process the person is attached to: its terminal relayed,
 // the signals kobako receives forwarded to it.
 type session struct {
 	proc    *runtime.Process
 	relay   *terminalRelay // nil without a terminal
+	log     *runLog        // nil when nothing is kept
 	signals chan os.Signal
 }
 
 // attach starts relaying and forwarding for proc. Signals are caught from
 // here on, before the process runs, so none is lost in between.
 func attach(proc *runtime.Process, stdio Stdio) (*session, error) {
-	sess := &session{proc: proc, signals: make(chan os.Signal, 16)}
+	return attachLogged(proc, stdio, nil)
+}
+
+// attachLogged is attach that keeps what proc writes in log too.
+func attachLogged(proc *runtime.Process, stdio Stdio, log *runLog) (*session, error) {
+	sess := &session{proc: proc, log: log, signals: make(chan os.Signal, 16)}
 	signal.Notify(sess.signals, append(forwardedSignals, unix.SIGWINCH)...)
+	if log != nil {
+		log.start(stdio)
+	}
 	if proc.Console != nil {
-		relay, err := startRelay(proc.Console, stdio)
+		relay, err := startRelay(proc.Console, stdio, log)
 		if err != nil {
 			signal.Stop(sess.signals)
 			return nil, err
@@ -121,6 +151,9 @@ func (sess *session) wait() (int, error) {
 	code, err := sess.proc.Wait()
 	if sess.relay != nil {
 		sess.relay.drain()
+	}
+	if sess.log != nil {
+		sess.log.drain()
 	}
 	return code, err
 }

@@ -11,12 +11,14 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/kobako/kobako/cgroups"
+	"github.com/kobako/kobako/internal/fileutil"
 	"github.com/kobako/kobako/runtime"
 )
 
 // Status is a container's live state, as `ps` and `inspect` show it.
 type Status struct {
 	State      specs.ContainerState // created, running or stopped
+	Paused     bool                 // running, but frozen by kobako pause (pause.go)
 	Pid        int                  // the init's pid on the host, while it runs
 	Namespaces map[string]string    // "net" → "net:[4026532…]", while it runs
 }
@@ -35,6 +37,9 @@ func (s *Store) Status(c *Container) (Status, error) {
 	if st.Status != specs.StateStopped {
 		out.Pid = st.Pid
 		out.Namespaces = namespaceInodes(st.Pid)
+	}
+	if st.Status == specs.StateRunning {
+		out.Paused = s.Paused(c)
 	}
 	return out, nil
 }
@@ -69,6 +74,9 @@ func (c *Container) Describe(st Status, now time.Time) string {
 		since := c.Created
 		if c.StartedAt != nil && c.StartedAt.After(since) {
 			since = *c.StartedAt
+		}
+		if st.Paused {
+			return "Up " + humanDuration(now.Sub(since)) + " (Paused)"
 		}
 		return "Up " + humanDuration(now.Sub(since))
 	}
@@ -119,4 +127,13 @@ func (s *Store) Stats(c *Container) (*cgroups.Stats, error) {
 		return nil, err
 	}
 	return mgr.Stats()
+}
+
+// UpperSize is what c wrote: the bytes in its overlay's upper dir, as
+// `ps -s` shows them (du -s -B1 $CONTAINER/upper).
+func (s *Store) UpperSize(c *Container) (int64, error) {
+	if c.Overlay == nil {
+		return 0, nil
+	}
+	return fileutil.DiskUsage(c.Overlay.Upper)
 }

@@ -23,7 +23,8 @@ type terminalRelay struct {
 	output   chan struct{} // closed when all output is copied
 }
 
-func startRelay(console *os.File, stdio Stdio) (*terminalRelay, error) {
+// With a log, the pty's output is kept in it as well (run_log.go).
+func startRelay(console *os.File, stdio Stdio, log *runLog) (*terminalRelay, error) {
 	r := &terminalRelay{console: console, output: make(chan struct{})}
 	if stdio.In != nil && term.IsTerminal(int(stdio.In.Fd())) {
 		r.in = stdio.In
@@ -38,10 +39,11 @@ func startRelay(console *os.File, stdio Stdio) (*terminalRelay, error) {
 	if stdio.In != nil {
 		go io.Copy(console, stdio.In)
 	}
-	out := stdio.Out
-	if out == nil {
-		out = os.Stdout
+	var out io.Writer = os.Stdout
+	if stdio.Out != nil {
+		out = stdio.Out
 	}
+	out = log.terminalWriter(out)
 	go func() {
 		// Ends with EIO when the last slave closes. If the person's end
 		// goes first (EPIPE: `| head`), the pty is still read to its end:

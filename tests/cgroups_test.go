@@ -327,9 +327,9 @@ func TestCgroupInfoAndStats(t *testing.T) {
 
 	e.mustRun("run", "-d", "--name", "st", "--memory", "10m", "--pids-limit", "20", "busybox", "sleep", "1000")
 	e.waitRunning("st")
-	out := e.mustRun("stats", "st")
+	out := e.mustRun("stats", "--no-stream", "st")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	header := "NAME MEM USAGE / LIMIT MEM PEAK CPU TIME THROTTLED PIDS"
+	header := "NAME CPU % MEM USAGE / LIMIT MEM % MEM PEAK CPU TIME THROTTLED OOM KILLS PIDS"
 	if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != header {
 		t.Fatalf("kobako stats st:\n%s\nwant the header %q and one line", out, header)
 	}

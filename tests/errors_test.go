@@ -29,7 +29,7 @@ func TestErrorsOneLine(t *testing.T) {
 		want string
 	}{
 		// Unknown flags, named as typed.
-		{[]string{"run", "--mount", "type=bind,src=/tmp,dst=/x", "busybox", "true"}, 125, "kobako: unknown flag --mount: see kobako run --help"},
+		{[]string{"run", "--isolation", "default", "busybox", "true"}, 125, "kobako: unknown flag --isolation: see kobako run --help"},
 		{[]string{"run", "-itz", "busybox", "true"}, 125, "kobako: unknown flag -z in -itz: see kobako run --help"},
 		{[]string{"run", "--memroy", "10m", "busybox", "true"}, 125, "kobako: unknown flag --memroy: did you mean --memory? see kobako run --help"},
 		{[]string{"exec", "--bogus", "c", "true"}, 125, "kobako: unknown flag --bogus: see kobako exec --help"},

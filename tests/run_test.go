@@ -159,7 +159,7 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want []string // the error line mentions each
 	}{
-		{"unknown image", []string{"run", "--rm", "no-such-image", "true"}, []string{"no such image", "no-such-image"}},
+		{"unknown image", []string{"run", "--rm", "--pull", "never", "no-such-image", "true"}, []string{"no such image", "no-such-image"}},
 		{"no image", []string{"run"}, []string{"image"}},
 		{"relative workdir", []string{"run", "--rm", "-w", "relative/dir", "busybox", "true"}, []string{"relative/dir"}},
 		{"invalid name", []string{"run", "--rm", "--name", "../evil", "busybox", "true"}, []string{"../evil"}},

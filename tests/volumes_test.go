@@ -202,9 +202,9 @@ func TestVolumeBadFlags(t *testing.T) {
 		{"-v", hostDir + ":data", "must be absolute"},
 		{"-v", hostDir + ":/", "cannot be /"},
 		{"-v", hostDir + ":/data:bogus", `unknown option "bogus"`},
-		{"-v", "relative:/data", "must be absolute"},
+		{"-v", "relative/dir:/data", "neither a volume name nor a host path"},
 		{"-v", hostDir + ":/proc/sys", "/proc"},
-		{"-v", hostDir, "HOST:CTR"},
+		{"-v", hostDir + ":/data:ro:x", "SRC:CTR"},
 		{"--tmpfs", "tmp", "must be absolute"},
 		{"--tmpfs", "/tmp:bogus=1", `unknown option "bogus=1"`},
 	} {

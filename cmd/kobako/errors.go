@@ -48,11 +48,11 @@ func oneLineErrors(app *cli.Command, args []string) {
 	})
 }
 
-// usageExit is the status for a usage mistake: run and exec keep 125 for
+// usageExit is the status for a usage mistake: run, create and exec keep 125 for
 // kobako's own errors (their other codes are the container's), every other
 // command 1.
 func usageExit(cmd *cli.Command, err error) error {
-	if cmd.Name == "run" || cmd.Name == "exec" {
+	if cmd.Name == "run" || cmd.Name == "create" || cmd.Name == "exec" {
 		return &exitError{code: 125, err: err}
 	}
 	return &exitError{code: 1, err: err}

@@ -30,8 +30,15 @@ read from their ELF headers at import or given with import --arch; unknown
 when the image has no program to read it from. LAYERS is how many layers
 it stacks (kobako history IMAGE lists them).
 
-Example:
-   sudo kobako images`,
+-q prints only the names, one a line: a kobako image is known by its name,
+so that is what docker's image ids are for (kobako rmi $(kobako images -q)).
+
+Examples:
+   sudo kobako images
+   sudo kobako images -q`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image names"},
+		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			// No requireRootOrOwnStore: reading needs only the right to read the store,
 			// and if that is missing, List's error says so.
@@ -39,6 +46,12 @@ Example:
 			images, err := image.NewStore(g.dataRoot, g.tracer).List()
 			if err != nil {
 				return err
+			}
+			if cmd.Bool("quiet") {
+				for _, img := range images {
+					fmt.Println(img.Name)
+				}
+				return nil
 			}
 			w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
 			fmt.Fprintln(w, "NAME\tARCH\tSIZE\tLAYERS\tCREATED\tSOURCE")

@@ -19,13 +19,15 @@ func rmCommand() *cli.Command {
 		Description: `Removes containers (by name, id or unique id prefix): their runtime state,
 their writable layer, their name. A running container is refused unless -f,
 which kills it (SIGKILL to its PID 1, which takes the whole PID namespace
-with it) and then removes it.
+with it) and then removes it. -v removes its anonymous volumes too (-v /path
+made them); named volumes stay, for kobako volume rm.
 
 Examples:
    sudo kobako rm tiny_bento
    sudo kobako rm -f web`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill a running container first"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove its anonymous volumes too (named ones stay)"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if err := requireRootOrOwnStore(cmd); err != nil {
@@ -39,8 +41,13 @@ Examples:
 			var errs []error
 			for _, ref := range cmd.Args().Slice() {
 				c, err := store.Lookup(ref)
+				var volumes []string
 				if err == nil {
+					volumes = store.VolumeNames(c) // read before the record goes
 					err = store.Remove(c, cmd.Bool("force"))
+				}
+				if err == nil && cmd.Bool("volumes") {
+					err = store.RemoveAnonymousVolumes(volumes)
 				}
 				if err != nil {
 					errs = append(errs, err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -34,6 +36,25 @@ one; --cap-drop and --cap-add edit that list (ALL: every one). And it sets
 no_new_privs: a setuid program cannot raise them again (--security-opt
 no-new-privileges=false lifts that). --privileged turns all of it off.
 
+Volumes: -v /srv:/data binds a host directory, -v ./data:/data one
+relative to here, -v NAME:/data a named volume (kobako volume ls), made on
+first use and filled with what the image has at /data; --mount is docker's
+long form of the same. The network is none unless asked: a fresh, empty
+namespace, as in the article, so nothing leaves a container by accident;
+-p alone implies --network bridge (kobako says so), since publishing a port
+needs one.
+
+Images: --pull missing (the default) pulls an image that is not here, with
+kobako pull; --pull never refuses it instead; --pull always pulls before the
+run, but kobako pull does not replace an image it has: rmi it first. busybox
+is built from the host's own and never pulled.
+
+Detaching: ctrl-p ctrl-q detaches only from kobako attach, that is from a
+container started with -dit (sudo kobako run -dit --name box busybox sh;
+sudo kobako attach box). A foreground run -it is itself the container's
+waiting parent, with no monitor to hand it to: there ctrl-p and ctrl-q are
+plain keys, and the container ends when its shell does.
+
 The exit status is the command's (128+N if killed by signal N); 125 means
 kobako itself failed, 126 that the command cannot be executed, 127 that it
 was not found.
@@ -43,6 +64,9 @@ Examples:
    sudo kobako run --rm busybox hostname
    sudo kobako --trace run --rm busybox true     # every kernel step, narrated
    sudo kobako run --name web -d busybox httpd -f -p 8080
+   sudo kobako run -d -p 8080:80 busybox httpd -f -p 80            # implies --network bridge
+   sudo kobako run --rm -v cache:/var/cache busybox ls /var/cache  # a named volume
+   sudo kobako run --rm --mount type=tmpfs,target=/scratch,tmpfs-size=64m busybox df /scratch
    sudo kobako run --rm --device /dev/null:/dev/mynull busybox ls -l /dev/mynull
    sudo kobako run --rm busybox chroot / true                          # works
    sudo kobako run --rm --cap-drop SYS_CHROOT busybox chroot / true    # Operation not permitted
@@ -60,6 +84,7 @@ Examples:
 			&cli.StringFlag{Name: "hostname", Usage: "host name inside the container (default: the short id, as the article uses uuidgen)"},
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (made if missing)", Value: "/"},
+			&cli.StringFlag{Name: "pull", Value: pullMissing, Usage: "`WHEN` to pull the image: missing (when it is not here), never, always"},
 		}, append(resourceFlags(), append(processFlags(), append(securityFlags(), append(networkFlags(), append(usernsFlags(), volumeFlags()...)...)...)...)...)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return exitStatus(runContainer(cmd))
@@ -107,21 +132,36 @@ func runContainer(cmd *cli.Command) (container.Exit, error) {
 // leaves them for the container.
 func createContainer(cmd *cli.Command, g settings) (*container.Container, error) {
 	images := image.NewStore(g.dataRoot, g.tracer)
+	// --pull: kobako pull, before the layers are held (the pull adds some).
+	name, err := pullForRun(cmd, g, images)
+	if err != nil {
+		return nil, err
+	}
 	release, err := images.Hold()
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	img, err := images.Get(cmd.Args().First())
+	img, err := images.Get(name)
 	if err != nil {
 		return nil, err
+	}
+	store := container.NewStore(g.root, g.dataRoot, g.tracer)
+	// The same for the volumes it mounts: none is removed before the
+	// container that mounts it is recorded.
+	if len(repeated(cmd, "volume"))+len(repeated(cmd, "mount")) > 0 {
+		releaseVolumes, err := store.HoldVolumes()
+		if err != nil {
+			return nil, err
+		}
+		defer releaseVolumes()
 	}
 	// An image for another machine runs only through binfmt_misc: refuse
 	// it, if it cannot, before anything is made.
 	if err := image.ThisMachine().CheckRunnable(img, os.Stderr); err != nil {
 		return nil, err
 	}
-	spec, err := specFromFlags(cmd, img)
+	spec, err := specFromFlags(cmd, img, volumeStore{store: store, layers: img.Layers})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +169,7 @@ func createContainer(cmd *cli.Command, g settings) (*container.Container, error)
 	if err != nil {
 		return nil, err
 	}
-	return container.NewStore(g.root, g.dataRoot, g.tracer).Create(opts)
+	return store.Create(opts)
 }
 
 // createOptions is the container's record-to-be: name, image, labels,
@@ -154,7 +194,7 @@ func createOptions(cmd *cli.Command, img *image.Image, spec *runtime.Spec) (cont
 }
 
 // specFromFlags turns the flags into the container's OCI configuration.
-func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
+func specFromFlags(cmd *cli.Command, img *image.Image, vs volumeStore) (*runtime.Spec, error) {
 	args := argsFromFlags(cmd, img)
 	if len(args) == 0 {
 		return nil, fmt.Errorf("image %s has no default command (no /bin/sh): give one after the image name", img.Name)
@@ -188,8 +228,10 @@ func specFromFlags(cmd *cli.Command, img *image.Image) (*runtime.Spec, error) {
 	if err = applyNetworkFlags(cmd, spec); err != nil {
 		return nil, err
 	}
-	// -v, --tmpfs, --read-only: what the file system holds besides the image.
-	if err = applyVolumeFlags(cmd, spec); err != nil {
+	// -v, --mount, --tmpfs, --read-only: what the file system holds
+	// besides the image. Last: it makes directories and volumes, which a
+	// bad flag above must not leave behind.
+	if err = applyVolumeFlags(cmd, spec, vs); err != nil {
 		return nil, err
 	}
 	return spec, nil
@@ -256,3 +298,97 @@ func exitCodeOf(err error) int {
 }
 
 func intPtr(n int) *int { return &n }
+
+// The --pull policies, docker's.
+const (
+	pullMissing = "missing"
+	pullNever   = "never"
+	pullAlways  = "always"
+)
+
+// pullForRun applies --pull to run's image reference and returns the
+// image's local name. A pull is kobako-pull, as kobako pull runs it,
+// with its progress on stderr: stdout is the container's.
+func pullForRun(cmd *cli.Command, g settings, images *image.Store) (string, error) {
+	ref, policy := cmd.Args().First(), cmd.String("pull")
+	name := pulledName(ref)
+	switch policy {
+	case pullMissing, pullNever, pullAlways:
+	default:
+		return "", fmt.Errorf("--pull %q: give missing, never or always", policy)
+	}
+	if name == image.BusyboxName {
+		return name, nil // built from the host's busybox, never pulled
+	}
+	if err := image.ValidName(name); err != nil {
+		return "", err
+	}
+	if !pullableRef(ref) {
+		// a path, or a name that climbs (../x): never a registry's, and
+		// never sent to one — the store's own "no such image" says it
+		return name, nil
+	}
+	_, err := images.Get(name)
+	here := err == nil
+	switch {
+	case err != nil && !errors.Is(err, image.ErrNotFound):
+		return "", err
+	case policy == pullAlways && here:
+		return "", fmt.Errorf("--pull always: image %q is here already and kobako pull does not replace it: kobako rmi %s first, or use --pull missing", name, name)
+	case here:
+		return name, nil
+	case policy == pullNever:
+		return "", fmt.Errorf("%w %q here, and --pull never forbids pulling it: kobako pull %s, or kobako import", image.ErrNotFound, name, ref)
+	}
+	fmt.Fprintf(os.Stderr, "kobako: image %q is not here: pulling %s\n", name, ref)
+	return name, pullImage(g, ref, name)
+}
+
+// pullableRef says whether ref may name a registry's image at all: no
+// path (/x, ./x), no "." or ".." element, nothing path.Clean would change.
+func pullableRef(ref string) bool {
+	if ref == "" || strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, ".") || path.Clean(ref) != ref {
+		return false
+	}
+	for _, elem := range strings.Split(ref, "/") {
+		if elem == "." || elem == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// pullImage runs kobako-pull for ref, to be stored as name.
+func pullImage(g settings, ref, name string) error {
+	helper, err := helperBinary("kobako-pull")
+	if err != nil {
+		return err
+	}
+	argv := []string{"--data-root", g.dataRoot}
+	if g.tracer != nil {
+		argv = append(argv, "--trace")
+	}
+	pull := exec.Command(helper, append(argv, "--name", name, "--", ref)...)
+	pull.Stdout, pull.Stderr = os.Stderr, os.Stderr
+	if err := pull.Run(); err != nil {
+		return fmt.Errorf("pull %s failed (kobako-pull said why, above): %w", ref, err)
+	}
+	return nil
+}
+
+// pulledName is the local name kobako pull gives a reference: the last
+// part of its repository, and its tag unless latest or a digest is given
+// ("docker.io/library/bash:5.2" is bash:5.2) — registry.LocalName's rule,
+// without linking the registry client into kobako.
+func pulledName(ref string) string {
+	repo, _, hasDigest := strings.Cut(ref, "@")
+	tag := ""
+	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+		repo, tag = repo[:i], repo[i+1:]
+	}
+	name := repo[strings.LastIndex(repo, "/")+1:]
+	if tag != "" && tag != "latest" && !hasDigest {
+		name += ":" + tag
+	}
+	return name
+}

@@ -4,10 +4,15 @@ package main
 // --network, -p, --ip, --subnet, --dns, --add-host. The article's
 // chapter ネットワーク, one flag per way of doing it:
 //
-//	--network none      unshare --net: an empty namespace, lo only (the default)
+//	--network none      unshare --net: an empty namespace, lo only (the default:
+//	                    the article's, and nothing leaves by accident)
 //	--network bridge    + ip link add … type veth, master br0, addr, route (netns/)
 //	--network host      no unshare --net at all
 //	--network container:web   ip netns exec web …: share another's namespace
+//
+// -p without --network means bridge, as a docker user expects (docker's
+// default is bridge): a published port needs one. kobako says so on
+// stderr, once, so that the default stays visible.
 //
 // They end up as annotations of the spec, which the container layer reads
 // at every start (container/network.go).
@@ -29,7 +34,7 @@ import (
 func networkFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: container.NetworkNone,
-			Usage: "connect the container: `MODE` none (own empty namespace, lo only), bridge (veth on the kobako0 bridge, NAT), host (the host's namespace), container:NAME (another container's)"},
+			Usage: "connect the container: `MODE` none (the default, as in the article: own empty namespace, lo only, so nothing leaves by accident; -p alone implies bridge), bridge (veth on the kobako0 bridge, NAT), host (the host's namespace), container:NAME (another container's)"},
 		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish the host's port on the container's, `HOST:CTR` in full [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp], like 8080:80 (bridge only; repeatable)"},
 		&cli.StringFlag{Name: "ip", Usage: "the container's `ADDRESS` on the bridge (default: the lowest free one)"},
 		&cli.StringFlag{Name: "subnet", Usage: "the bridge's `CIDR` when this run makes it (default: the article's 192.168.77.0/24, or the next subnet no route uses)"},
@@ -69,6 +74,10 @@ func applyNetworkFlags(cmd *cli.Command, spec *specs.Spec) error {
 // networkRequest reads and checks the flags.
 func networkRequest(cmd *cli.Command) (container.NetworkRequest, error) {
 	req := container.NetworkRequest{Mode: cmd.String("network")}
+	if !cmd.IsSet("network") && len(cmd.StringSlice("publish")) > 0 {
+		req.Mode = container.NetworkBridge
+		fmt.Fprintln(os.Stderr, "kobako: -p publishes on the bridge: using --network bridge (the default is none)")
+	}
 	if other, ok := strings.CutPrefix(req.Mode, container.NetworkContainer+":"); ok && other != "" {
 		req.Mode, req.Container = container.NetworkContainer, other
 	}

@@ -23,8 +23,6 @@ import (
 var elsewhere = map[string]string{
 	"network": "kobako has no network command: give a container its network with kobako run --network none|bridge|host|container:NAME",
 	"volume":  "kobako has no volume command: bind a host directory with kobako run -v HOST_DIR:CTR_DIR[:ro]",
-	"load":    "kobako has no load command: kobako import FILE reads a docker save archive",
-	"top":     "kobako has no top command: kobako exec CONTAINER ps lists a container's processes",
 }
 
 // groupAction runs a command that only holds others (kobako itself,
