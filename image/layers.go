@@ -143,16 +143,9 @@ func (c *layerCopy) dir(srcDir, dstDir *os.File, srcName, dstName string, hdr *t
 	if err := unix.Mkdirat(int(dstDir.Fd()), dstName, 0o700); err != nil {
 		return err
 	}
-	hdr.Typeflag, hdr.PAXRecords = tar.TypeDir, paxRecords(xattrs)
-	if err := c.tw.WriteHeader(hdr); err != nil {
+	hdr.PAXRecords = paxRecords(xattrs)
+	if err := writeDirHeader(c.tw, hdr, xattrs); err != nil {
 		return err
-	}
-	if string(xattrs[opaqueXattr]) == "y" {
-		// DIR/.wh..wh..opq: hide everything below, from the layers under this one
-		marker := &tar.Header{Name: path.Join(hdr.Name, opaqueMarker), Typeflag: tar.TypeReg, ModTime: hdr.ModTime, Format: tar.FormatPAX}
-		if err := c.tw.WriteHeader(marker); err != nil {
-			return err
-		}
 	}
 	from, err := openDir(int(srcDir.Fd()), srcName)
 	if err != nil {
@@ -299,6 +292,23 @@ func (c *layerCopy) attrs(dstDir *os.File, dstName, name string, st *unix.Stat_t
 	times := []unix.Timespec{st.Atim, st.Mtim}
 	if err := unix.UtimesNanoAt(dst, dstName, times, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("set times of %s: %w", name, err)
+	}
+	return nil
+}
+
+// writeDirHeader writes a directory's entry, and the image spec's opaque
+// marker after it when overlayfs marked the directory opaque.
+func writeDirHeader(tw *tar.Writer, hdr *tar.Header, xattrs map[string][]byte) error {
+	hdr.Typeflag = tar.TypeDir
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	if string(xattrs[opaqueXattr]) == "y" {
+		// DIR/.wh..wh..opq: hide everything below, from the layers under this one
+		marker := &tar.Header{Name: path.Join(hdr.Name, opaqueMarker), Typeflag: tar.TypeReg, ModTime: hdr.ModTime, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(marker); err != nil {
+			return err
+		}
 	}
 	return nil
 }

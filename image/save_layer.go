@@ -97,16 +97,8 @@ func (lt *layerTar) entry(dir *os.File, base, name string) error {
 
 // dir writes a directory, its opaque marker, and its entries by name.
 func (lt *layerTar) dir(parent *os.File, base string, hdr *tar.Header, xattrs map[string][]byte) error {
-	hdr.Typeflag = tar.TypeDir
-	if err := lt.tw.WriteHeader(hdr); err != nil {
+	if err := writeDirHeader(lt.tw, hdr, xattrs); err != nil {
 		return err
-	}
-	if string(xattrs[opaqueXattr]) == "y" {
-		// DIR/.wh..wh..opq: hide everything below, from the layers under this one
-		marker := &tar.Header{Name: path.Join(hdr.Name, opaqueMarker), Typeflag: tar.TypeReg, ModTime: hdr.ModTime, Format: tar.FormatPAX}
-		if err := lt.tw.WriteHeader(marker); err != nil {
-			return err
-		}
 	}
 	d, err := openDir(int(parent.Fd()), base)
 	if err != nil {
