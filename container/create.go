@@ -30,8 +30,9 @@ type CreateOptions struct {
 	AutoRemove  bool        // --rm
 	Detached    bool        // -d
 	Labels      map[string]string
-	StopSignal  string // --stop-signal
-	StopTimeout *int   // --stop-timeout
+	StopSignal  string        // --stop-signal
+	StopTimeout *int          // --stop-timeout
+	Restart     RestartPolicy // --restart, kept by the monitor of -d
 }
 
 // Create makes the container's directory and record. On failure nothing
@@ -94,6 +95,7 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 		Created: time.Now().UTC(), AutoRemove: opts.AutoRemove, Detached: opts.Detached,
 		Tty: opts.Spec.Process.Terminal, Overlay: overlay,
 		Labels: opts.Labels, StopSignal: opts.StopSignal, StopTimeout: opts.StopTimeout,
+		RestartPolicy: opts.Restart,
 	}}
 	s.narrate(c)
 	if err := s.save(c); err != nil {

@@ -19,9 +19,21 @@ import (
 
 // Kill sends sig to c's PID 1. A paused container gets its other signals
 // when it is unpaused, as docker's does; SIGKILL thaws it, to let it die.
+// A signal that stops it (UserStops) also ends its restarts until it is
+// started again; to a restarting container it says only that.
 func (s *Store) Kill(c *Container, sig unix.Signal) error {
 	s.narrate(c)
-	if err := s.rt.Kill(c.ID, sig); errors.Is(err, runtime.ErrNotRunning) {
+	stops := c.UserStops(sig)
+	if stops {
+		if err := s.markStoppedByUser(c); err != nil {
+			return err
+		}
+	}
+	err := s.rt.Kill(c.ID, sig)
+	if errors.Is(err, runtime.ErrNotRunning) || errors.Is(err, runtime.ErrNotExist) {
+		if stops && s.restarting(c) {
+			return nil // its monitor will not restart it now
+		}
 		return fmt.Errorf("container %s is not running", c.Name)
 	} else if err != nil {
 		return err
@@ -36,6 +48,12 @@ func (s *Store) Kill(c *Container, sig unix.Signal) error {
 // A stopped container is left as it is.
 func (s *Store) Stop(c *Container, sig unix.Signal, timeout time.Duration) error {
 	s.narrate(c)
+	// Before any signal: what the user stops, the monitor must not
+	// restart (restart.go). Its monitor then ends, and stop waits for it.
+	if err := s.markStoppedByUser(c); err != nil {
+		return err
+	}
+	defer watchMonitor(c)(monitorGrace)
 	st, err := s.Status(c)
 	if err != nil || st.State == specs.StateStopped {
 		return err
@@ -73,11 +91,21 @@ func (s *Store) Start(c *Container, attach bool, stdio Stdio) (Exit, error) {
 	if err != nil {
 		return Exit{}, err
 	}
+	if st.Restarting && !attach {
+		return Exit{}, nil // as docker: its monitor is about to start it
+	}
+	if st.Restarting {
+		return Exit{}, fmt.Errorf("container %s is restarting: stop it first (kobako stop %s)", c.Name, c.Name)
+	}
 	if st.State != specs.StateStopped {
 		return Exit{}, fmt.Errorf("container %s is %s: only an exited container can be started", c.Name, st.State)
 	}
-	// The old runtime state (and cgroup) go; the bundle and layer stay.
-	if err := s.rt.Delete(c.ID, false); err != nil && !errors.Is(err, runtime.ErrNotExist) {
+	if err := s.clearRun(c); err != nil {
+		return Exit{}, err
+	}
+	// A person's start: the restart policy counts again from nothing.
+	err = s.update(c, func(r *Record) { r.StoppedByUser, r.RestartCount, r.Restarting = false, 0, false })
+	if err != nil {
 		return Exit{}, err
 	}
 	if !attach {
@@ -85,6 +113,27 @@ func (s *Store) Start(c *Container, attach bool, stdio Stdio) (Exit, error) {
 	}
 	return s.Run(c, stdio)
 }
+
+// clearRun deletes the runtime state (and cgroup) of c's last run, before
+// it starts again — by kobako start, or by its monitor's restart. The
+// bundle and its layer stay.
+func (s *Store) clearRun(c *Container) error {
+	// runc delete $ID
+	if err := s.rt.Delete(c.ID, false); err != nil && !errors.Is(err, runtime.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// restarting says whether c's monitor waits to restart it (restart.go).
+func (s *Store) restarting(c *Container) bool {
+	now, err := s.load(c.ID)
+	return err == nil && now.Restarting && monitorAlive(c)
+}
+
+// monitorGrace bounds how long stop and rm -f wait for the monitor of a
+// container with a restart policy to end.
+const monitorGrace = 5 * time.Second
 
 // Wait waits until c has stopped and returns its recorded exit status
 // (nil when nobody was left to record it).

@@ -7,7 +7,8 @@ package container
 // session of its own — which creates and starts the container and then
 // waits. (podman's conmon and containerd's shim play the same part for
 // runc.) If the monitor is SIGKILLed, the container runs on; `ps -a` still
-// shows its real state and `rm -f` still removes it.
+// shows its real state and `rm -f` still removes it. With --restart, the
+// monitor also starts it again when it exits (restart.go).
 
 import (
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -70,7 +72,8 @@ func (s *Store) StartDetached(c *Container) error {
 	return nil
 }
 
-// Monitor is the monitor process: create, start, report, wait, record.
+// Monitor is the monitor process: create, start, report, wait, record —
+// and restart, as c's policy says.
 // fresh says whether c was just made by `run -d` (see Container.Fresh).
 func (s *Store) Monitor(id string, fresh bool, report *os.File) error {
 	// Until the container runs, its trace goes to run -d's stderr, which
@@ -81,6 +84,12 @@ func (s *Store) Monitor(id string, fresh bool, report *os.File) error {
 		return err
 	}
 	c.Fresh = fresh
+	// Held until we end: "restarting" is true only while we live.
+	lock, err := holdMonitorLock(c)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	proc, relay, err := s.startMonitored(c)
 	var rep monitorReport
 	if err != nil {
@@ -95,16 +104,60 @@ func (s *Store) Monitor(id string, fresh bool, report *os.File) error {
 	if err != nil {
 		return nil // reported: `run -d` tells the user, once
 	}
-	code, err := proc.Wait()
-	if err != nil {
-		relay.close()
-		return err
+	return s.keep(c, proc, relay)
+}
+
+// keep waits for c, records each exit, and restarts c while its policy
+// asks for it and nobody stopped it. Each run has its own relay; they
+// all append to the one log file.
+func (s *Store) keep(c *Container, proc *runtime.Process, relay *relay) error {
+	var delay time.Duration
+	for {
+		code, err := proc.Wait()
+		if err != nil {
+			relay.close()
+			return err
+		}
+		relay.drain()
+		exit := s.exitOf(c, code)
+		var restart bool
+		err = s.record(c, exit, func(r *Record) {
+			ran := time.Duration(0)
+			if r.StartedAt != nil {
+				ran = time.Since(*r.StartedAt)
+			}
+			restart = r.RestartPolicy.shouldRestart(exit.Code, r.RestartCount, r.StoppedByUser)
+			if restart {
+				delay = nextRestartDelay(delay, ran)
+				r.Restarting, r.RestartCount = true, r.RestartCount+1
+			}
+		})
+		relay.finish(exit.Code) // attached clients learn the code last, once ps shows it
+		if err != nil || !restart {
+			return err
+		}
+		if proc, relay, err = s.restart(c, delay); err != nil {
+			// Nothing will restart it now: ps must not say it will.
+			s.update(c, func(r *Record) { r.Restarting = false })
+			if errors.Is(err, errStoppedByUser) {
+				return nil
+			}
+			return err
+		}
 	}
-	relay.drain()
-	exit := s.exitOf(c, code)
-	err = s.finish(c, exit)
-	relay.finish(exit.Code) // attached clients learn the code last, once ps shows it
-	return err
+}
+
+// restart starts c again after delay, as kobako start does: its old
+// runtime state and cgroup go, its bundle and layer stay.
+func (s *Store) restart(c *Container, delay time.Duration) (*runtime.Process, *relay, error) {
+	if !s.waitToRestart(c, delay) {
+		return nil, nil, errStoppedByUser
+	}
+	if err := s.clearRun(c); err != nil {
+		return nil, nil, err
+	}
+	c.Fresh = false
+	return s.startMonitored(c)
 }
 
 // startMonitored creates and starts c with its output going through the
@@ -120,6 +173,15 @@ func (s *Store) startMonitored(c *Container) (*runtime.Process, *relay, error) {
 	if err != nil {
 		relay.close()
 		return nil, nil, err
+	}
+	// A stop or rm -f between the decision to restart and this new
+	// init: it saw no container to signal, so the restart ends here.
+	// (They write their mark before they look; we look after creating.)
+	if !c.Fresh && s.stoppedByUser(c) {
+		proc.Signal(unix.SIGKILL)
+		proc.Wait()
+		relay.close()
+		return nil, nil, s.removeAfterFailure(c, errStoppedByUser)
 	}
 	relay.start(proc.Console)
 	if err := s.start(c); err != nil {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -20,6 +21,13 @@ import (
 // Remove deletes a container. A running one is refused unless force, which
 // kills it first.
 func (s *Store) Remove(c *Container, force bool) error {
+	return s.remove(c, force, true)
+}
+
+// remove is Remove; its own waiting parent (run --rm, or a monitor whose
+// container failed to start) passes awaitMonitor false: it would wait for
+// itself.
+func (s *Store) remove(c *Container, force, awaitMonitor bool) error {
 	unlock, err := fileutil.LockDir(c.Bundle)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // removed meanwhile by someone else
@@ -27,8 +35,8 @@ func (s *Store) Remove(c *Container, force bool) error {
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	if _, err := os.Stat(c.Bundle); err != nil {
+		unlock()
 		return nil // removed while we waited for the lock
 	}
 	// The record as it is now, not as it was looked up: its name and
@@ -36,7 +44,17 @@ func (s *Store) Remove(c *Container, force bool) error {
 	if now, err := s.load(c.ID); err == nil {
 		c.Record = now.Record
 	}
-	return s.removeLocked(c, force)
+	// A monitor that would restart it finds the record gone and ends;
+	// rm returns after it, released from our lock first, which it takes
+	// to record the exit.
+	await := func(time.Duration) {}
+	if awaitMonitor {
+		await = watchMonitor(c)
+	}
+	err = s.removeLocked(c, force)
+	unlock()
+	await(monitorGrace)
+	return err
 }
 
 func (s *Store) removeLocked(c *Container, force bool) error {
@@ -60,6 +78,8 @@ func (s *Store) removeLocked(c *Container, force bool) error {
 		return err
 	case st.Status != specs.StateStopped && !force:
 		return fmt.Errorf("container %s is %s: stop it first, or remove it with rm -f", c.Name, st.Status)
+	case !force && c.Restarting && monitorAlive(c):
+		return fmt.Errorf("container %s is restarting: stop it first, or remove it with rm -f", c.Name)
 	default:
 		// A frozen init would never die of the delete's SIGKILL (pause.go).
 		if err := s.KillPaused(c); err != nil {

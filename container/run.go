@@ -95,7 +95,7 @@ func (s *Store) start(c *Container) error {
 		return err
 	}
 	now := time.Now().UTC()
-	return s.update(c, func(r *Record) { r.StartedAt = &now })
+	return s.update(c, func(r *Record) { r.StartedAt, r.Restarting = &now, false })
 }
 
 // foregroundLog opens c's log unless c goes with --rm; files are what to
@@ -228,7 +228,7 @@ func (s *Store) removeAfterFailure(c *Container, cause error) error {
 		}
 		return cause
 	}
-	if err := s.Remove(c, true); err != nil {
+	if err := s.remove(c, true, false); err != nil {
 		return errors.Join(cause, fmt.Errorf("clean up container %s: %w", c.Name, err))
 	}
 	return cause
@@ -246,8 +246,15 @@ func forward(signals <-chan os.Signal, proc *runtime.Process, relay *terminalRel
 
 // finish records the exit status, and removes the container after --rm.
 func (s *Store) finish(c *Container, exit Exit) error {
+	return s.record(c, exit, nil)
+}
+
+// record is finish with then: what the monitor decides from the record
+// as it is now (restart.go), written with the exit status under the same
+// lock. A container removed meanwhile calls no then.
+func (s *Store) record(c *Container, exit Exit, then func(*Record)) error {
 	if c.AutoRemove {
-		return s.Remove(c, true)
+		return s.remove(c, true, false)
 	}
 	unlock, err := fileutil.LockDir(c.Bundle)
 	if errors.Is(err, os.ErrNotExist) {
@@ -266,6 +273,9 @@ func (s *Store) finish(c *Container, exit Exit) error {
 	err = s.updateLocked(c, func(r *Record) {
 		r.ExitCode, r.FinishedAt, r.OOMKilled = &exit.Code, &now, exit.OOMKilled
 		r.Network = c.Network
+		if then != nil {
+			then(r)
+		}
 	})
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errors.Join(disconnected, err)

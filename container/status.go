@@ -19,6 +19,7 @@ import (
 type Status struct {
 	State      specs.ContainerState // created, running or stopped
 	Paused     bool                 // running, but frozen by kobako pause (pause.go)
+	Restarting bool                 // stopped, and its monitor waits to restart it (restart.go)
 	Pid        int                  // the init's pid on the host, while it runs
 	Namespaces map[string]string    // "net" → "net:[4026532…]", while it runs
 }
@@ -28,12 +29,15 @@ type Status struct {
 func (s *Store) Status(c *Container) (Status, error) {
 	st, err := s.rt.State(c.ID)
 	if errors.Is(err, runtime.ErrNotExist) {
-		return Status{State: specs.StateStopped}, nil
+		return Status{State: specs.StateStopped, Restarting: s.restarting(c)}, nil
 	}
 	if err != nil {
 		return Status{}, err
 	}
 	out := Status{State: st.Status}
+	if st.Status == specs.StateStopped {
+		out.Restarting = s.restarting(c)
+	}
 	if st.Status != specs.StateStopped {
 		out.Pid = st.Pid
 		out.Namespaces = namespaceInodes(st.Pid)
@@ -61,8 +65,20 @@ func namespaceInodes(pid int) map[string]string {
 	return inodes
 }
 
-// Describe says what ps says: "Up 3 minutes", "Exited (0) 2 seconds ago".
+// Describe says what ps says: "Up 3 minutes", "Exited (0) 2 seconds ago",
+// "Restarting (1) 1 second ago" — and, after its monitor restarted it,
+// how often: "Up 5 seconds (restarted 2 times)".
 func (c *Container) Describe(st Status, now time.Time) string {
+	switch c.RestartCount {
+	case 0:
+		return c.describe(st, now)
+	case 1:
+		return c.describe(st, now) + " (restarted once)"
+	}
+	return fmt.Sprintf("%s (restarted %d times)", c.describe(st, now), c.RestartCount)
+}
+
+func (c *Container) describe(st Status, now time.Time) string {
 	switch st.State {
 	case specs.StateCreated:
 		return "Created"
@@ -83,11 +99,14 @@ func (c *Container) Describe(st Status, now time.Time) string {
 	if c.ExitCode == nil {
 		return "Exited (unknown)" // its waiting kobako was killed
 	}
-	oom := ""
+	word, oom := "Exited", ""
+	if st.Restarting {
+		word = "Restarting" // docker's word, with the code it exited with
+	}
 	if c.OOMKilled {
 		oom = ", out of memory"
 	}
-	return fmt.Sprintf("Exited (%d%s) %s ago", *c.ExitCode, oom, humanDuration(now.Sub(*c.FinishedAt)))
+	return fmt.Sprintf("%s (%d%s) %s ago", word, *c.ExitCode, oom, humanDuration(now.Sub(*c.FinishedAt)))
 }
 
 func humanDuration(d time.Duration) string {

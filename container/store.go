@@ -72,6 +72,14 @@ type Record struct {
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	// Network is how it is connected (network.go); nil before its first start.
 	Network *NetworkState `json:"network,omitempty"`
+	// RestartPolicy is --restart (restart.go). RestartCount counts the
+	// monitor's restarts since the person last started it; Restarting
+	// says the monitor waits to restart it now; StoppedByUser that stop,
+	// kill or rm came first and no restart follows until the next start.
+	RestartPolicy RestartPolicy `json:"restartPolicy,omitzero"`
+	RestartCount  int           `json:"restartCount,omitempty"`
+	Restarting    bool          `json:"restarting,omitempty"`
+	StoppedByUser bool          `json:"stoppedByUser,omitempty"`
 }
 
 // Container is a record and where it lives.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,7 @@ type inspection struct {
 	Mounts          []dockerMount     `json:"Mounts"`
 	NetworkSettings *dockerNetwork    `json:"NetworkSettings"`
 	LogPath         string            `json:"LogPath"`
+	RestartCount    int               `json:"RestartCount"` // docker's: restarts by its monitor since its last start
 	Driver          string            `json:"Driver"`
 	ID              string            `json:"id"`
 	Name            string            `json:"name"`
@@ -55,6 +57,8 @@ type inspection struct {
 	Cgroup          *cgroupInfo       `json:"cgroup,omitempty"`
 	Labels          map[string]string `json:"labels,omitempty"`
 	Network         *networkInfo      `json:"network,omitempty"`
+	Restarts        int               `json:"restartCount"`  // the same, under kobako's lower-case name
+	RestartPolicy   string            `json:"restartPolicy"` // as --restart took it: no, on-failure:3 …
 }
 
 // networkInfo is how the container is connected: its mode, the namespace
@@ -146,6 +150,7 @@ func inspect(store *container.Store, c *container.Container) (inspection, error)
 		Created: c.Created.Format("2006-01-02T15:04:05Z"), Status: string(st.State),
 		Pid: st.Pid, ExitCode: c.ExitCode, Hostname: spec.Hostname, Namespaces: st.Namespaces,
 		Bundle: c.Bundle, Rootfs: filepath.Join(c.Bundle, "rootfs"), Overlay: c.Overlay, Labels: c.Labels,
+		RestartCount: c.RestartCount, Restarts: c.RestartCount, RestartPolicy: c.RestartPolicy.String(),
 	}
 	in.StartedAt, in.FinishedAt = rfc3339(c.StartedAt), rfc3339(c.FinishedAt)
 	dockerSections(&in, c, st, spec)
@@ -189,9 +194,10 @@ func rfc3339(t *time.Time) string {
 
 // dockerState is docker's .State.
 type dockerState struct {
-	Status     string // created, running, paused or exited
+	Status     string // created, running, paused, restarting or exited
 	Running    bool
 	Paused     bool
+	Restarting bool // exited, and its monitor waits to restart it
 	OOMKilled  bool
 	Pid        int
 	ExitCode   int
@@ -216,6 +222,7 @@ type dockerHost struct {
 	NetworkMode    string
 	PortBindings   map[string][]dockerPort
 	AutoRemove     bool
+	RestartPolicy  dockerRestartPolicy
 	ReadonlyRootfs bool
 	Memory         int64 // bytes; 0: no limit
 	MemorySwap     int64 // memory and swap; -1: no swap limit
@@ -223,6 +230,12 @@ type dockerHost struct {
 	CpuQuota       int64 //nolint:revive // docker's names
 	CpuPeriod      uint64
 	PidsLimit      int64
+}
+
+// dockerRestartPolicy is docker's .HostConfig.RestartPolicy.
+type dockerRestartPolicy struct {
+	Name              string // no, on-failure, always, unless-stopped
+	MaximumRetryCount int    // on-failure's N; 0: no limit
 }
 
 // dockerMount is one of docker's .Mounts: a -v or --mount.
@@ -283,6 +296,9 @@ func stateOf(c *container.Container, st container.Status) *dockerState {
 	if st.State == specs.StateStopped {
 		s.Status = "exited"
 	}
+	if st.Restarting {
+		s.Status, s.Restarting = "restarting", true
+	}
 	if c.ExitCode != nil {
 		s.ExitCode = *c.ExitCode
 	}
@@ -309,7 +325,9 @@ func userOf(spec *specs.Spec) string {
 }
 
 func hostConfigOf(c *container.Container, spec *specs.Spec) *dockerHost {
-	h := &dockerHost{AutoRemove: c.AutoRemove, NetworkMode: "none"}
+	h := &dockerHost{AutoRemove: c.AutoRemove, NetworkMode: "none", RestartPolicy: dockerRestartPolicy{
+		Name: cmp.Or(c.RestartPolicy.Name, container.RestartNo), MaximumRetryCount: c.RestartPolicy.MaximumRetryCount,
+	}}
 	if c.Network != nil {
 		h.NetworkMode = c.Network.Mode
 	}

@@ -282,6 +282,9 @@ func matchOne(key, value string, c *container.Container, st container.Status) bo
 // dockerStatus is docker's word for a state: OCI's "stopped" is docker's
 // "exited".
 func dockerStatus(st container.Status) string {
+	if st.Restarting {
+		return "restarting"
+	}
 	if st.State == specs.StateStopped {
 		return "exited"
 	}

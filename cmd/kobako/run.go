@@ -55,6 +55,13 @@ sudo kobako attach box). A foreground run -it is itself the container's
 waiting parent, with no monitor to hand it to: there ctrl-p and ctrl-q are
 plain keys, and the container ends when its shell does.
 
+Restarts: with -d, --restart on-failure[:N] (a non-zero exit, at most N
+times), always or unless-stopped lets the container's monitor start it again
+when it exits, after 100 ms, 200 ms, … up to a minute (back to 100 ms after a
+run of 10 s); its output goes on in the same log. stop, kill and rm -f win:
+it is not restarted until kobako start. ps counts the restarts, inspect has
+RestartCount and HostConfig.RestartPolicy.
+
 The exit status is the command's (128+N if killed by signal N); 125 means
 kobako itself failed, 126 that the command cannot be executed, 127 that it
 was not found.
@@ -65,6 +72,7 @@ Examples:
    sudo kobako --trace run --rm busybox true     # every kernel step, narrated
    sudo kobako run --name web -d busybox httpd -f -p 8080
    sudo kobako run -d -p 8080:80 busybox httpd -f -p 80            # implies --network bridge
+   sudo kobako run -d --restart on-failure:3 busybox sh -c 'exit 1' # tried 4 times in all
    sudo kobako run --rm -v cache:/var/cache busybox ls /var/cache  # a named volume
    sudo kobako run --rm --mount type=tmpfs,target=/scratch,tmpfs-size=64m busybox df /scratch
    sudo kobako run --rm --device /dev/null:/dev/mynull busybox ls -l /dev/mynull
@@ -85,6 +93,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container (made if missing)", Value: "/"},
 			&cli.StringFlag{Name: "pull", Value: pullMissing, Usage: "`WHEN` to pull the image: missing (when it is not here), never, always"},
+			&cli.StringFlag{Name: "restart", Value: container.RestartNo, Usage: "`POLICY` when it exits, with -d: no, on-failure[:N] (a non-zero code, at most N times), always, unless-stopped; stop, kill and rm win"},
 		}, append(resourceFlags(), append(processFlags(), append(securityFlags(), append(networkFlags(), append(usernsFlags(), volumeFlags()...)...)...)...)...)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return exitStatus(runContainer(cmd))
@@ -102,6 +111,12 @@ func runContainer(cmd *cli.Command) (container.Exit, error) {
 	}
 	if cmd.Args().Len() == 0 {
 		return container.Exit{}, errors.New(`"run" needs an image: kobako run [OPTIONS] IMAGE [COMMAND...] (try: kobako run -it --rm busybox sh)`)
+	}
+	// --restart: only a detached container has a monitor to restart it.
+	if policy, err := restartFromFlags(cmd); err != nil {
+		return container.Exit{}, err
+	} else if !policy.IsNo() && !cmd.Bool("detach") {
+		return container.Exit{}, fmt.Errorf("--restart %s needs -d: a foreground run ends with its container, and only a detached one has a monitor to restart it", policy)
 	}
 	if !cmd.Bool("detach") {
 		if err := checkInputTerminal(cmd.Bool("interactive"), cmd.Bool("tty"), "drop -t to pipe input (kobako run -i …)"); err != nil {
@@ -189,8 +204,24 @@ func createOptions(cmd *cli.Command, img *image.Image, spec *runtime.Spec) (cont
 		opts.StopTimeout = &t
 	}
 	var err error
+	if opts.Restart, err = restartFromFlags(cmd); err != nil {
+		return opts, err
+	}
 	opts.Labels, err = labelsFromFlags(cmd)
 	return opts, err
+}
+
+// restartFromFlags reads --restart; with --rm it is refused, as docker
+// refuses it: a container removed when it exits cannot be restarted.
+func restartFromFlags(cmd *cli.Command) (container.RestartPolicy, error) {
+	policy, err := container.ParseRestartPolicy(cmd.String("restart"))
+	if err != nil {
+		return policy, err
+	}
+	if !policy.IsNo() && cmd.Bool("rm") {
+		return policy, fmt.Errorf("--restart %s and --rm conflict: a container removed when it exits cannot be restarted; drop one", policy)
+	}
+	return policy, nil
 }
 
 // specFromFlags turns the flags into the container's OCI configuration.
