@@ -102,6 +102,7 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 		return nil, err
 	}
 	u.Release()
+	s.event(c, "create", nil)
 	return c, nil
 }
 

@@ -6,6 +6,7 @@ package container
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/creack/pty"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -60,6 +61,7 @@ func (s *Store) Exec(c *Container, opts ExecOptions, stdio Stdio) (Exit, error) 
 	if err != nil {
 		return Exit{}, err
 	}
+	s.event(c, "exec_start", map[string]string{"execCommand": strings.Join(process.Args, " ")})
 	if opts.Detach {
 		return Exit{}, nil
 	}

@@ -8,6 +8,7 @@ package container
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -38,6 +39,7 @@ func (s *Store) Kill(c *Container, sig unix.Signal) error {
 	} else if err != nil {
 		return err
 	}
+	s.event(c, "kill", map[string]string{"signal": strconv.Itoa(int(sig))})
 	if sig == unix.SIGKILL {
 		return s.thawAfterKill(c)
 	}
@@ -77,8 +79,10 @@ func (s *Store) Stop(c *Container, sig unix.Signal, timeout time.Duration) error
 			return err
 		}
 	}
-	// Return once its exit status is recorded, so that ps shows it.
+	// Return once its exit status is recorded, so that ps shows it: the
+	// monitor's "die" comes first in the journal, then "stop", as docker's.
 	_, err = s.awaitExitRecord(c)
+	s.event(c, "stop", nil)
 	return err
 }
 
@@ -181,5 +185,7 @@ func (s *Store) Rename(c *Container, name string) error {
 	if err != nil {
 		return errors.Join(err, s.releaseName(name, c.ID))
 	}
+	c.Name = name
+	s.event(c, "rename", map[string]string{"oldName": old})
 	return s.releaseName(old, c.ID)
 }

@@ -156,6 +156,7 @@ func (s *Store) restart(c *Container, delay time.Duration) (*runtime.Process, *r
 	if err := s.clearRun(c); err != nil {
 		return nil, nil, err
 	}
+	s.event(c, "restart", nil)
 	c.Fresh = false
 	return s.startMonitored(c)
 }

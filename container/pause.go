@@ -59,13 +59,14 @@ func (s *Store) setFrozen(c *Container, frozen bool) error {
 	case !frozen && !now:
 		return fmt.Errorf("container %s is not paused", c.Name)
 	}
+	verb := "unpause"
+	if frozen {
+		verb = "pause"
+	}
 	if err := mgr.Freeze(frozen); err != nil {
-		verb := "unpause"
-		if frozen {
-			verb = "pause"
-		}
 		return fmt.Errorf("%s container %s: %w", verb, c.Name, err)
 	}
+	s.event(c, verb, nil)
 	return nil
 }
 

@@ -100,6 +100,7 @@ func (s *Store) removeLocked(c *Container, force bool) error {
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", c.Bundle, err)
 	}
+	s.event(c, "destroy", nil)
 	// rm names/$NAME — every name that leads here, so none leads nowhere.
 	return s.releaseNames(c.ID)
 }

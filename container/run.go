@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -95,6 +96,7 @@ func (s *Store) start(c *Container) error {
 		return err
 	}
 	now := time.Now().UTC()
+	s.event(c, "start", nil)
 	return s.update(c, func(r *Record) { r.StartedAt, r.Restarting = &now, false })
 }
 
@@ -253,6 +255,7 @@ func (s *Store) finish(c *Container, exit Exit) error {
 // as it is now (restart.go), written with the exit status under the same
 // lock. A container removed meanwhile calls no then.
 func (s *Store) record(c *Container, exit Exit, then func(*Record)) error {
+	s.event(c, "die", map[string]string{"exitCode": strconv.Itoa(exit.Code)})
 	if c.AutoRemove {
 		return s.remove(c, true, false)
 	}

@@ -65,6 +65,23 @@ func (s *Store) LayerDir(id string) (string, error) {
 	return filepath.Abs(filepath.Join(s.layersDir(), h))
 }
 
+// replace registers the finished image dir staged (in a work dir) under
+// name, over the image of that name if there is one: in one step, so a
+// command sees the old image or the new one, never none.
+func (s *Store) replace(staged, name string) error {
+	if err := s.register(staged, name); !errors.Is(err, ErrExists) {
+		return err
+	}
+	// mv --exchange STAGED IMAGES/NAME: the old image lands in the work
+	// dir, and goes with it
+	err := unix.Renameat2(unix.AT_FDCWD, staged, unix.AT_FDCWD, s.dir(name), unix.RENAME_EXCHANGE)
+	s.tracer.Step("replace image "+name, "mv --exchange "+staged+" "+s.dir(name), "unix.Renameat2(RENAME_EXCHANGE)", err)
+	if err != nil {
+		return fmt.Errorf("replace image %s: %w", name, err)
+	}
+	return nil
+}
+
 // Register makes img, whose layers are in the store already, the image
 // called img.Name. An image of that name already there is replaced in one
 // step (renameat2 RENAME_EXCHANGE): a command sees the old image or the
@@ -92,17 +109,7 @@ func (s *Store) Register(img Image) (*Image, error) {
 		if err := writeMetadata(filepath.Join(staged, metadataName), img); err != nil {
 			return err
 		}
-		if err := s.register(staged, img.Name); !errors.Is(err, ErrExists) {
-			return err
-		}
-		// mv --exchange STAGED IMAGES/NAME: the old image lands in the
-		// work dir, and goes with it
-		err := unix.Renameat2(unix.AT_FDCWD, staged, unix.AT_FDCWD, s.dir(img.Name), unix.RENAME_EXCHANGE)
-		s.tracer.Step("replace image "+img.Name, "mv --exchange "+staged+" "+s.dir(img.Name), "unix.Renameat2(RENAME_EXCHANGE)", err)
-		if err != nil {
-			return fmt.Errorf("replace image %s: %w", img.Name, err)
-		}
-		return nil
+		return s.replace(staged, img.Name)
 	})
 	if err != nil {
 		return nil, err

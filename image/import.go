@@ -29,6 +29,9 @@ type ImportOptions struct {
 	Limits rootfs.Limits // what one tarball may make; zero fields mean rootfs.DefaultLimits
 	Source string        // where the tarball came from, for kobako images: a file name, or "-"
 	Arch   string        // the image's architecture (see ParseArch); "" reads it from the image's programs
+	// Replace lets the name be taken: the new image is registered over
+	// the old one (replace), for kobako-pull --replace.
+	Replace bool
 }
 
 // Import unpacks a docker export tarball, a docker save archive or an OCI
@@ -116,7 +119,7 @@ func (s *Store) PrepareImport(name string, opts ImportOptions) (string, error) {
 		return "", err
 	}
 	// Say so before reading gigabytes; the rename in register is what decides.
-	if _, err := os.Lstat(s.dir(name)); err == nil {
+	if _, err := os.Lstat(s.dir(name)); err == nil && !opts.Replace {
 		return "", exists(name)
 	}
 	return arch, nil
@@ -152,6 +155,12 @@ func (s *Store) addTree(tree, id string, img *Image) error {
 // returns the Image, but for its name and time of creation. The layers
 // are held (Hold) until the image that lists them is registered.
 func (s *Store) stage(name string, fill func(work string) (Image, error)) (*Image, error) {
+	return s.stageAs(name, false, fill)
+}
+
+// stageAs is stage that, if replace, registers the image over one of the
+// same name (replace) instead of refusing the name.
+func (s *Store) stageAs(name string, replace bool, fill func(work string) (Image, error)) (*Image, error) {
 	release, err := s.Hold()
 	if err != nil {
 		return nil, err
@@ -171,6 +180,9 @@ func (s *Store) stage(name string, fill func(work string) (Image, error)) (*Imag
 		}
 		if err := writeMetadata(filepath.Join(staged, metadataName), img); err != nil {
 			return err
+		}
+		if replace {
+			return s.replace(staged, name)
 		}
 		return s.register(staged, name)
 	})

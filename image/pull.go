@@ -54,12 +54,15 @@ type PullOptions struct {
 	// layer already. It returns the reader to unpack (with a progress
 	// bar, say) and a func called when the layer is done.
 	Layer func(digest string, size int64, r io.Reader) (io.Reader, func())
+	// Replace registers the image over one of the same name (kobako pull
+	// of an image already here, by run --pull always) instead of refusing.
+	Replace bool
 }
 
 // Pull makes the image name of remote, whose name the caller checked with
 // PrepareImport before it asked the registry.
 func (s *Store) Pull(remote *Remote, name string, opts PullOptions) (*Image, error) {
-	return s.stage(name, func(work string) (Image, error) {
+	return s.stageAs(name, opts.Replace, func(work string) (Image, error) {
 		img := remote.Image
 		for i, layer := range remote.Layers {
 			res, err := s.pullLayer(layer, filepath.Join(work, "layer-"+strconv.Itoa(i)), opts)

@@ -398,3 +398,11 @@ func NameFromFile(path string) string {
 	}
 	return name
 }
+
+// Pulled says whether img came from a registry: kobako pull records its
+// source as REPOSITORY@sha256:DIGEST (registry.Fetch), which no imported,
+// built or committed image has.
+func (img *Image) Pulled() bool {
+	_, digest, ok := strings.Cut(img.Source, "@sha256:")
+	return ok && digest != ""
+}

@@ -259,7 +259,7 @@ func TestHabitsPull(t *testing.T) {
 	}{
 		{[]string{"--pull", "never", "nosuch"}, `kobako: no such image "nosuch" here, and --pull never forbids pulling it: kobako pull nosuch, or kobako import`},
 		{[]string{"--pull", "never", "registry.example:5000/team/nosuch:2"}, `kobako: no such image "nosuch:2" here, and --pull never forbids pulling it: kobako pull registry.example:5000/team/nosuch:2, or kobako import`},
-		{[]string{"--pull", "always", "local1"}, `kobako: --pull always: image "local1" is here already and kobako pull does not replace it: kobako rmi local1 first, or use --pull missing`},
+		{[]string{"--pull", "always", "local1"}, `kobako: --pull always: image "local1" was made here, not pulled, and a pull would replace it: kobako rmi local1 first, or use --pull missing`},
 		{[]string{"--pull", "sometimes", "local1"}, `kobako: --pull "sometimes": give missing, never or always`},
 	} {
 		_, stderr, code := e.run(append(append([]string{"run", "--rm"}, tc.args...), "true")...)

@@ -7,7 +7,10 @@
 // kobako pull checks its flags and execs this program, which lives next
 // to it (make builds both, make install installs both):
 //
-//	kobako-pull --data-root DIR [--trace] [--name NAME] [--platform ARCH] [--insecure] REF
+//	kobako-pull --data-root DIR [--trace] [--name NAME] [--platform ARCH] [--insecure] [--replace] REF
+//
+// --replace registers the pulled image over an image of the same name
+// (run --pull always), in one rename: until then the old one is there.
 //
 // with the credentials of --creds in $KOBAKO_PULL_CREDS (USER:PASSWORD),
 // not in its arguments, which ps shows every user. kobako pull --help
@@ -53,6 +56,7 @@ func pull(args []string) error {
 	local := flags.String("name", "", "the local image name")
 	platform := flags.String("platform", "", "linux/ARCH or ARCH")
 	insecure := flags.Bool("insecure", false, "plain HTTP to any registry")
+	replace := flags.Bool("replace", false, "register over an image of the same name")
 	if err := flags.Parse(args); err != nil || flags.NArg() != 1 || *dataRoot == "" {
 		return errors.New("kobako-pull is run by kobako pull: see kobako pull --help")
 	}
@@ -73,7 +77,7 @@ func pull(args []string) error {
 	}
 	store := image.NewStore(*dataRoot, tr)
 	// The name first: a name that is taken is said before any download.
-	if opts.Arch, err = store.PrepareImport(*local, image.ImportOptions{Arch: *platform}); err != nil {
+	if opts.Arch, err = store.PrepareImport(*local, image.ImportOptions{Arch: *platform, Replace: *replace}); err != nil {
 		return err
 	}
 	if opts.Arch == "" {
@@ -87,7 +91,7 @@ func pull(args []string) error {
 	if err != nil {
 		return err
 	}
-	img, err := store.Pull(remote, *local, image.PullOptions{Layer: showLayer})
+	img, err := store.Pull(remote, *local, image.PullOptions{Layer: showLayer, Replace: *replace})
 	if err != nil {
 		return err
 	}

@@ -102,6 +102,7 @@ func commands() []*cli.Command {
 		restartCommand(),
 		killCommand(),
 		pauseCommand(),
+		eventsCommand(),
 		unpauseCommand(),
 		updateCommand(),
 		topCommand(),

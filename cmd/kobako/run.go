@@ -46,8 +46,9 @@ needs one.
 
 Images: --pull missing (the default) pulls an image that is not here, with
 kobako pull; --pull never refuses it instead; --pull always pulls before the
-run, but kobako pull does not replace an image it has: rmi it first. busybox
-is built from the host's own and never pulled.
+run, and registers the new image over the old one in one rename — but not
+over an image made here (import, build, commit): rmi it first. busybox is
+built from the host's own and never pulled.
 
 Detaching: ctrl-p ctrl-q detaches only from kobako attach, that is from a
 container started with -dit (sudo kobako run -dit --name box busybox sh;
@@ -359,20 +360,25 @@ func pullForRun(cmd *cli.Command, g settings, images *image.Store) (string, erro
 		// never sent to one — the store's own "no such image" says it
 		return name, nil
 	}
-	_, err := images.Get(name)
+	img, err := images.Get(name)
 	here := err == nil
 	switch {
 	case err != nil && !errors.Is(err, image.ErrNotFound):
 		return "", err
+	case policy == pullAlways && here && !img.Pulled():
+		// docker would pull over it; an image made here (import, build,
+		// commit) has no registry to come from, and is not lost by accident
+		return "", fmt.Errorf("--pull always: image %q was made here, not pulled, and a pull would replace it: kobako rmi %s first, or use --pull missing", name, name)
 	case policy == pullAlways && here:
-		return "", fmt.Errorf("--pull always: image %q is here already and kobako pull does not replace it: kobako rmi %s first, or use --pull missing", name, name)
+		fmt.Fprintf(os.Stderr, "kobako: --pull always: pulling %s again\n", ref)
+		return name, pullImage(g, ref, name, true)
 	case here:
 		return name, nil
 	case policy == pullNever:
 		return "", fmt.Errorf("%w %q here, and --pull never forbids pulling it: kobako pull %s, or kobako import", image.ErrNotFound, name, ref)
 	}
 	fmt.Fprintf(os.Stderr, "kobako: image %q is not here: pulling %s\n", name, ref)
-	return name, pullImage(g, ref, name)
+	return name, pullImage(g, ref, name, false)
 }
 
 // pullableRef says whether ref may name a registry's image at all: no
@@ -389,8 +395,9 @@ func pullableRef(ref string) bool {
 	return true
 }
 
-// pullImage runs kobako-pull for ref, to be stored as name.
-func pullImage(g settings, ref, name string) error {
+// pullImage runs kobako-pull for ref, to be stored as name; with replace,
+// over the image of that name (kobako-pull --replace).
+func pullImage(g settings, ref, name string, replace bool) error {
 	helper, err := helperBinary("kobako-pull")
 	if err != nil {
 		return err
@@ -398,6 +405,9 @@ func pullImage(g settings, ref, name string) error {
 	argv := []string{"--data-root", g.dataRoot}
 	if g.tracer != nil {
 		argv = append(argv, "--trace")
+	}
+	if replace {
+		argv = append(argv, "--replace")
 	}
 	pull := exec.Command(helper, append(argv, "--name", name, "--", ref)...)
 	pull.Stdout, pull.Stderr = os.Stderr, os.Stderr
