@@ -4,9 +4,12 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kobako/kobako/internal/testenv"
 )
 
 func TestNameFromRepoTag(t *testing.T) {
@@ -55,7 +58,7 @@ func TestWriteLayerTar(t *testing.T) {
 	}
 	gone := filepath.Join(dir, "etc", "gone")
 	if err := whiteout(gone); err != nil {
-		t.Skipf("cannot make a whiteout here (mknod needs root): %v", err)
+		testenv.Missing(t, fmt.Sprintf("root, to make a whiteout (mknod): %v", err))
 	}
 	var buf bytes.Buffer
 	if err := writeLayerTar(&buf, dir); err != nil {

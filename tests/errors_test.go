@@ -112,16 +112,19 @@ func TestErrorsMemorySwapUnlimited(t *testing.T) {
 // be made, and kobako says what to do instead of "permission denied".
 func TestErrorsRootlessNoRuntimeDir(t *testing.T) {
 	requireRoot(t)
-	const uid = 4242
-	runUser := fmt.Sprintf("/run/user/%d", uid)
-	if _, err := os.Stat(runUser); err == nil {
-		t.Skipf("%s exists: a session of uid %d is open", runUser, uid)
+	// a uid with no session open (no /run/user/<uid>), from 4242 up
+	uid := uint32(4242)
+	for ; ; uid++ {
+		if _, err := os.Stat(fmt.Sprintf("/run/user/%d", uid)); err != nil {
+			break
+		}
 	}
+	runUser := fmt.Sprintf("/run/user/%d", uid)
 	failed := runUser // mkdir fails on the first missing directory
 	if _, err := os.Stat("/run/user"); err != nil {
 		failed = "/run/user"
 	}
-	r := newRootless(t, uid, uid)
+	r := newRootless(t, int(uid), int(uid))
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.bin, "run", "--rm", "--userns", "busybox", "true")
