@@ -7,8 +7,6 @@ package tutorial
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -71,9 +69,12 @@ func cgroupMemory() *Step {
 			if err != nil {
 				return err
 			}
-			kills, err := oomKills(s.cgroupv, c.Cgroup.Path)
-			s.seen["cgroup.oom_before"] = kills
-			return err
+			st, err := s.cgroupStats(c)
+			if err != nil {
+				return err
+			}
+			s.seen["cgroup.oom_before"] = st.OOMKills
+			return nil
 		},
 		Task:  Task{Kind: InShell, Container: cgroupName},
 		Typed: "head -c 50m /dev/zero | tail",
@@ -83,48 +84,23 @@ func cgroupMemory() *Step {
 				return s.broken(err)
 			}
 			before, _ := s.seen["cgroup.oom_before"].(uint64)
-			kills, err := oomKills(s.cgroupv, c.Cgroup.Path)
+			st, err := s.cgroupStats(c)
 			if err != nil {
 				return s.broken(err)
 			}
-			file := oomFile(s.cgroupv, c.Cgroup.Path)
-			evidence := fmt.Sprintf("%s: oom_kill %d → %d", shortIDs(file), before, kills)
-			if kills <= before {
+			oomFile, peakFile := memoryFiles(s.cgroupv, c.Cgroup.Path)
+			evidence := fmt.Sprintf("%s: oom_kill %d → %d", shortIDs(oomFile), before, st.OOMKills)
+			if st.OOMKills <= before {
 				return fail(s.msg.get("check.cgroup.memory.none"), evidence)
 			}
 			r := pass(s.msg.get("check.cgroup.memory.ok"), evidence, s.msg.get("check.cgroup.memory.why"))
-			if peak, limit, file, err := memoryPeak(s.cgroupv, c.Cgroup.Path); err == nil {
-				r.Lines = append(r.Lines, fmt.Sprintf("%s %s", meter(peak, limit), s.msg.get("check.cgroup.memory.peak", shortIDs(file), peak>>10, limit>>10)))
+			if st.MemoryPeak > 0 { // 0: a v2 kernel before 5.19 keeps no peak
+				r.Lines = append(r.Lines, fmt.Sprintf("%s %s", meter(st.MemoryPeak, st.MemoryLimit),
+					s.msg.get("check.cgroup.memory.peak", shortIDs(peakFile), st.MemoryPeak>>10, st.MemoryLimit>>10)))
 			}
 			return r
 		},
 	}
-}
-
-// memoryPeak reads the most the cgroup ever used, and its limit: v1
-// memory.max_usage_in_bytes and memory.limit_in_bytes, v2 memory.peak
-// (Linux 5.19+) and memory.max.
-func memoryPeak(version, path string) (peak, limit uint64, file string, err error) {
-	peakFile, limitFile := "memory.max_usage_in_bytes", "memory.limit_in_bytes"
-	if version == "v2" {
-		peakFile, limitFile = "memory.peak", "memory.max"
-	}
-	file = cgroupFile(version, "memory", path, peakFile)
-	if peak, err = readUint(file); err != nil {
-		return 0, 0, file, err
-	}
-	limit, err = readUint(cgroupFile(version, "memory", path, limitFile))
-	return peak, limit, file, err
-}
-
-// readUint reads a cgroup file that holds one number.
-// Shell twin: cat FILE
-func readUint(file string) (uint64, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
 }
 
 // meter draws used against limit as a bar of 20 cells.
@@ -137,12 +113,13 @@ func meter(used, limit uint64) string {
 	return "[" + strings.Repeat("█", n) + strings.Repeat(" ", cells-n) + "]"
 }
 
-// oomFile is where the kernel counts OOM kills: the file a learner cats.
-func oomFile(version, path string) string {
+// memoryFiles are where the kernel counts OOM kills and keeps the peak
+// usage: the files a learner cats (cgroups.Stats reads them).
+func memoryFiles(version, path string) (oom, peak string) {
 	if version == "v2" {
-		return cgroupFile(version, "memory", path, "memory.events")
+		return cgroupFile(version, "memory", path, "memory.events"), cgroupFile(version, "memory", path, "memory.peak")
 	}
-	return cgroupFile(version, "memory", path, "memory.oom_control")
+	return cgroupFile(version, "memory", path, "memory.oom_control"), cgroupFile(version, "memory", path, "memory.max_usage_in_bytes")
 }
 
 func cgroupCPU() *Step {
@@ -163,7 +140,7 @@ func cgroupCPU() *Step {
 			if err != nil {
 				return s.broken(err)
 			}
-			r := s.watchCPU(c.Cgroup.Path)
+			r := s.watchCPU(c)
 			s.exec(cgroupName, "sh", "-c", "kill $(pidof yes) 2>/dev/null; true") // the container's own yes
 			return r
 		},
@@ -177,27 +154,27 @@ const cpuLow, cpuHigh = 0.25, 0.35
 // watchCPU samples the cgroup's CPU usage counter and draws its share of
 // one core live, until it has settled in the band (three windows in a row)
 // or 10 seconds have passed.
-func (s *Session) watchCPU(path string) Result {
+func (s *Session) watchCPU(c *Container) Result {
 	const window = time.Second
+	path := c.Cgroup.Path
 	file := cgroupFile(s.cgroupv, "cpuacct", path, "cpuacct.usage")
 	if s.cgroupv == "v2" {
 		file = cgroupFile(s.cgroupv, "cpu", path, "cpu.stat")
 	}
-	prev, err := cpuUsage(s.cgroupv, path)
+	prev, err := s.cgroupStats(c)
 	if err != nil {
 		return s.broken(err)
 	}
 	settled, share := 0, 0.0
 	for i := 0; i < 10 && settled < 3; i++ {
 		time.Sleep(window)
-		now, err := cpuUsage(s.cgroupv, path)
+		now, err := s.cgroupStats(c)
 		if err != nil {
 			return s.broken(err)
 		}
-		share = float64(now-prev) / float64(window.Nanoseconds())
+		share = float64(now.CPUUsage-prev.CPUUsage) / float64(window)
 		prev = now
-		n, _ := throttled(s.cgroupv, path)
-		s.ui.gauge("CPU", share, cpuLow, cpuHigh, n)
+		s.ui.gauge("CPU", share, cpuLow, cpuHigh, now.NrThrottled)
 		if share >= cpuLow && share <= cpuHigh {
 			settled++
 		} else {
@@ -205,8 +182,7 @@ func (s *Session) watchCPU(path string) Result {
 		}
 	}
 	s.ui.endGauge()
-	n, _ := throttled(s.cgroupv, path)
-	evidence := s.msg.get("check.cgroup.cpu.evidence", shortIDs(file), share, n)
+	evidence := s.msg.get("check.cgroup.cpu.evidence", shortIDs(file), share, prev.NrThrottled)
 	switch {
 	case settled >= 3:
 		return pass(s.msg.get("check.cgroup.cpu.ok", share), evidence)

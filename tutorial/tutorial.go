@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/kobako/kobako/cgroups"
 )
 
 // Options are kobako tutorial's flags.
@@ -43,6 +45,7 @@ type Session struct {
 	tutor   string
 	busybox string
 	cgroupv string            // "v1" or "v2": this host
+	layout  *cgroups.Layout   // where its cgroup file systems are mounted
 	vars    map[string]string // the lesson texts' placeholders
 	seen    map[string]any    // what a step's setup measured, for its check
 	answer  string            // what the learner typed, for Answer tasks
@@ -68,9 +71,10 @@ func Run(opts Options) error {
 	}
 	s := &Session{
 		k: opts.Kobako, ui: newUI(opts.In, opts.Out), msg: msg, lang: opts.Lang, yes: opts.Yes,
-		tutor: opts.Tutor, busybox: opts.Busybox, cgroupv: cgroupVersion(),
+		tutor: opts.Tutor, busybox: opts.Busybox,
 		vars: map[string]string{}, seen: map[string]any{},
 	}
+	s.layout, s.cgroupv = detectCgroups()
 	s.vars["cgroupv"] = s.cgroupv
 	prog := loadProgress(opts.Kobako.DataRoot)
 	switch {
