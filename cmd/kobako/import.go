@@ -94,9 +94,16 @@ func importTarball(ctx context.Context, cmd *cli.Command, file string) error {
 	}
 	defer in.Close()
 
+	return importWithProgress(ctx, cmd, in, size, "importing", name, image.ImportOptions{Source: source, Arch: arch})
+}
+
+// importWithProgress imports the tarball in (size bytes) as name, with a
+// progress bar ("importing NAME", "loading NAME"), and reports the image.
+// ^C cancels the read, and the store leaves nothing half made.
+func importWithProgress(ctx context.Context, cmd *cli.Command, in io.Reader, size int64, verb, name string, opts image.ImportOptions) error {
 	g := globals(cmd)
-	r, done := termui.Progress(cancelableReader{ctx, in}, size, "importing "+name)
-	img, err := image.NewStore(g.dataRoot, g.tracer).Import(r, name, image.ImportOptions{Source: source, Arch: arch})
+	r, done := termui.Progress(cancelableReader{ctx, in}, size, verb+" "+name)
+	img, err := image.NewStore(g.dataRoot, g.tracer).Import(r, name, opts)
 	done()
 	return reportImport(img, err)
 }

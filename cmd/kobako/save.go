@@ -20,7 +20,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kobako/kobako/image"
-	"github.com/kobako/kobako/internal/termui"
 )
 
 func saveCommand() *cli.Command {
@@ -145,11 +144,7 @@ func loadArchive(ctx context.Context, cmd *cli.Command, file string) error {
 	if _, err := in.(io.Seeker).Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("load %s: %w", file, err)
 	}
-	g := globals(cmd)
-	r, done := termui.Progress(cancelableReader{ctx, in}, size, "loading "+name)
-	img, err := image.NewStore(g.dataRoot, g.tracer).Import(r, name, image.ImportOptions{Source: source})
-	done()
-	return reportImport(img, err)
+	return importWithProgress(ctx, cmd, in, size, "loading", name, image.ImportOptions{Source: source})
 }
 
 // spoolStdin copies stdin to a temporary file, which loadArchive reads
