@@ -69,7 +69,7 @@ func pull(args []string) error {
 		return err
 	}
 	if *local == "" {
-		*local = registry.LocalName(ref)
+		*local = image.NameFromRef(flags.Arg(0))
 	}
 	var tr *trace.Tracer
 	if *tracing {

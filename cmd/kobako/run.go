@@ -343,7 +343,7 @@ const (
 // with its progress on stderr: stdout is the container's.
 func pullForRun(cmd *cli.Command, g settings, images *image.Store) (string, error) {
 	ref, policy := cmd.Args().First(), cmd.String("pull")
-	name := pulledName(ref)
+	name := image.NameFromRef(ref)
 	switch policy {
 	case pullMissing, pullNever, pullAlways:
 	default:
@@ -415,21 +415,4 @@ func pullImage(g settings, ref, name string, replace bool) error {
 		return fmt.Errorf("pull %s failed (kobako-pull said why, above): %w", ref, err)
 	}
 	return nil
-}
-
-// pulledName is the local name kobako pull gives a reference: the last
-// part of its repository, and its tag unless latest or a digest is given
-// ("docker.io/library/bash:5.2" is bash:5.2) — registry.LocalName's rule,
-// without linking the registry client into kobako.
-func pulledName(ref string) string {
-	repo, _, hasDigest := strings.Cut(ref, "@")
-	tag := ""
-	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
-		repo, tag = repo[:i], repo[i+1:]
-	}
-	name := repo[strings.LastIndex(repo, "/")+1:]
-	if tag != "" && tag != "latest" && !hasDigest {
-		name += ":" + tag
-	}
-	return name
 }

@@ -121,19 +121,3 @@ func TestParseMount(t *testing.T) {
 		}
 	}
 }
-
-func TestPulledName(t *testing.T) {
-	for in, want := range map[string]string{
-		"bash":                             "bash",
-		"bash:5.2":                         "bash:5.2",
-		"bash:latest":                      "bash",
-		"docker.io/library/bash:5.2":       "bash:5.2",
-		"127.0.0.1:5000/tools/jq":          "jq",
-		"ghcr.io/a/b@sha256:0123":          "b",
-		"registry.example:5000/team/app:1": "app:1",
-	} {
-		if got := pulledName(in); got != want {
-			t.Errorf("pulledName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

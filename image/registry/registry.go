@@ -59,18 +59,6 @@ func ParseRef(ref string, insecure bool) (name.Reference, error) {
 	return parsed, nil
 }
 
-// LocalName is the local name of a pulled image: the last part of its
-// repository, and its tag unless that is latest ("docker.io/library/bash:5.2"
-// gives "bash:5.2", "ghcr.io/a/b@sha256:…" gives "b").
-func LocalName(ref name.Reference) string {
-	repo := ref.Context().RepositoryStr()
-	local := repo[strings.LastIndex(repo, "/")+1:]
-	if tag, ok := ref.(name.Tag); ok && tag.TagStr() != "latest" {
-		local += ":" + tag.TagStr()
-	}
-	return local
-}
-
 // Fetch asks the registry for ref's manifest (for linux/Arch, in an index)
 // and config, checks that the image is for linux/Arch, and says where its
 // layers are.
