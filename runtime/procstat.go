@@ -16,6 +16,13 @@ type procStat struct {
 	startTime uint64 // clock ticks after boot
 }
 
+// StartTime is when process pid started, in clock ticks after boot: with
+// the pid, it names one process for good (a pid alone can be reused).
+func StartTime(pid int) (uint64, error) {
+	st, err := readProcStat(pid)
+	return st.startTime, err
+}
+
 func readProcStat(pid int) (procStat, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/kobako/kobako/runtime"
 )
 
 const nsName = Prefix + "ns"
@@ -26,7 +28,7 @@ func ensureNamespaceShell(s *Session) error {
 		return err
 	}
 	if born, ok := s.seen["ns.pid1"].([2]uint64); !ok || born[0] != uint64(c.Pid) {
-		start, err := startTime(c.Pid)
+		start, err := runtime.StartTime(c.Pid)
 		if err != nil {
 			return err
 		}
@@ -132,7 +134,7 @@ func nsPID() *Step {
 			if err != nil {
 				return s.broken(err)
 			}
-			start, err := startTime(c.Pid)
+			start, err := runtime.StartTime(c.Pid)
 			if err != nil || uint64(c.Pid) != born[0] || start != born[1] {
 				return fail(s.msg.get("check.ns.pid.new_init"))
 			}

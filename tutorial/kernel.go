@@ -55,22 +55,6 @@ func statusField(pid int, field string) (string, error) {
 	return "", fmt.Errorf("/proc/%d/status: no %s", pid, field)
 }
 
-// startTime is when a process started, in clock ticks since boot: with the
-// pid, it names one process for good (a pid alone can be reused).
-// Shell twin: awk '{print $22}' /proc/PID/stat
-func startTime(pid int) (uint64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// the command name, field 2, may hold spaces: count after its ')'
-	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
-	if len(fields) < 20 {
-		return 0, fmt.Errorf("/proc/%d/stat: too short", pid)
-	}
-	return strconv.ParseUint(fields[19], 10, 64)
-}
-
 // cmdline is a process's argv. Shell twin: tr '\0' ' ' < /proc/PID/cmdline
 func cmdline(pid int) []string {
 	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
