@@ -74,7 +74,7 @@ func (s *Store) buildBusybox() (*Image, error) {
 func staticBusybox() (string, error) {
 	var why []string
 	for _, path := range []string{"/bin/busybox", "/usr/bin/busybox"} {
-		static, err := isStatic(path)
+		static, err := IsStatic(path)
 		if err != nil {
 			why = append(why, err.Error())
 			continue
@@ -88,10 +88,10 @@ func staticBusybox() (string, error) {
 		strings.Join(why, "; "))
 }
 
-// isStatic reports whether an ELF executable is statically linked: it has
+// IsStatic reports whether an ELF executable is statically linked: it has
 // no PT_INTERP program header, the one that names the dynamic loader
 // (/lib64/ld-linux-x86-64.so.2). file(1) says "statically linked" then.
-func isStatic(path string) (bool, error) {
+func IsStatic(path string) (bool, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		return false, err

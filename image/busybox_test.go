@@ -97,13 +97,13 @@ func TestBusyboxConcurrent(t *testing.T) {
 	checkNoWork(t, dataRoot)
 }
 
-// isStatic tells the host's busybox from the same bytes with one program
+// IsStatic tells the host's busybox from the same bytes with one program
 // header turned into PT_INTERP, which is all that makes a binary dynamic.
 func TestBusyboxStaticCheck(t *testing.T) {
 	requireBusybox(t)
 	path, _ := staticBusybox()
-	if static, err := isStatic(path); !static || err != nil {
-		t.Errorf("isStatic(%s) = %v, %v", path, static, err)
+	if static, err := IsStatic(path); !static || err != nil {
+		t.Errorf("IsStatic(%s) = %v, %v", path, static, err)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -121,14 +121,14 @@ func TestBusyboxStaticCheck(t *testing.T) {
 	if err := os.WriteFile(dynamic, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if static, err := isStatic(dynamic); static || err != nil {
-		t.Errorf("isStatic of a binary with PT_INTERP = %v, %v; want false", static, err)
+	if static, err := IsStatic(dynamic); static || err != nil {
+		t.Errorf("IsStatic of a binary with PT_INTERP = %v, %v; want false", static, err)
 	}
 	notELF := filepath.Join(t.TempDir(), "script")
 	if err := os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := isStatic(notELF); err == nil {
-		t.Error("isStatic of a shell script: no error")
+	if _, err := IsStatic(notELF); err == nil {
+		t.Error("IsStatic of a shell script: no error")
 	}
 }

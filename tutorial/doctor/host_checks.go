@@ -4,11 +4,12 @@ package doctor
 // built-in image is made of. Shell twin: id -u; uname -r; file /bin/busybox
 
 import (
-	"debug/elf"
 	"errors"
 	"io/fs"
 	"strconv"
 	"strings"
+
+	"github.com/kobako/kobako/image"
 )
 
 // minKernel is the oldest kernel kobako runs containers on: 5.11, for
@@ -77,7 +78,7 @@ var busyboxPaths = []string{"/bin/busybox", "/usr/bin/busybox"}
 func checkBusybox(h Host) Finding {
 	var dynamic string
 	for _, p := range busyboxPaths {
-		static, err := isStatic(h.rootPath(p))
+		static, err := image.IsStatic(h.rootPath(p)) // what kobako itself asks of it
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -99,20 +100,4 @@ func checkBusybox(h Host) Finding {
 		return fail("busybox", GroupHost, "dynamic", containerChapters, map[string]string{"path": dynamic})
 	}
 	return fail("busybox", GroupHost, "missing", containerChapters, nil)
-}
-
-// isStatic says whether the ELF file at path has no PT_INTERP program
-// header, the one that names the dynamic loader.
-func isStatic(path string) (bool, error) {
-	f, err := elf.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return false, nil
-		}
-	}
-	return true, nil
 }
