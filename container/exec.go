@@ -1,7 +1,7 @@
 package container
 
 // `kobako exec`: another process in a running container (nsenter, see
-// runtime/join.go), attached to the person's terminal like `run`.
+// runtime/exec.go), attached to the person's terminal like `run`.
 
 import (
 	"fmt"

@@ -39,6 +39,12 @@ type Setup struct {
 	Masks    Masks               // the paths to hide and to make read-only (masks.go)
 	Readonly bool                // root.readonly: the root itself read-only (--read-only)
 	Cwd      string              // the process's working directory: made here when the root goes read-only
+	// Sysctl are the config's linux.sysctl, written under the container's
+	// own /proc/sys before it turns read-only (namespaced keys only).
+	Sysctl map[string]string
+	// Propagation is linux.rootfsPropagation ("" is rslave): what mounts
+	// made on the host (or in the container) do to the other side.
+	Propagation string
 }
 
 // Prepare builds the container's file system at root, in the init's new

@@ -1,252 +1,215 @@
 package runtime
 
-// The last steps of the init: find the command, enter its directory, wait
-// for `start`, give up what the container may not hold — capabilities (see
-// capabilities.go), root, the right to raise privileges again — then become
-// the command: the article's `capsh --drop=… -- -c 'exec $CMD'`.
+// `kobako exec`: a new process in a running container. The article's
+// Namespace chapter does it with nsenter:
+//
+//	nsenter -t $PID --ipc --uts --net --pid --cgroup --mount $CMD
+//
+// nsenter calls setns(2) once per namespace, then forks the command. kobako
+// does the same from one OS thread of its own: setns changes only the
+// calling thread, and a child forked from that thread starts in all of its
+// namespaces. The child is kobako's init again (from the sealed binary, see
+// selfexe.go), which then takes the same steps the container's init took
+// before its command — user, rlimits, capabilities, no_new_privs — and
+// execs the command. Joining a mount namespace needs a thread that does not share
+// its root and working directory with the others (unshare CLONE_FS first),
+// and a user namespace cannot be joined by a multi-threaded process at all —
+// Go's processes always are — which is why this works without user
+// namespaces only. The thread is never given back to the Go scheduler: it
+// ends when its goroutine does.
 
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strconv"
+	"os/exec"
+	goruntime "runtime"
 	"strings"
 
+	"github.com/creack/pty"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/kobako/kobako/internal/trace"
-	"github.com/kobako/kobako/runtime/seccomp"
+	"github.com/kobako/kobako/cgroups"
 )
 
-// prepareExec enters the working directory and finds the command. It runs
-// after pivot_root, so paths, PATH and symlinks all resolve inside the
-// container's root, never the host's. Failing here, before "ready", lets
-// `create` report "not found" (127) or "cannot execute" (126) itself.
-func prepareExec(p *specs.Process, tr *trace.Tracer) (string, error) {
-	if len(p.Args) == 0 {
-		return "", errors.New("no command to run: give one, or use an image that has a default")
-	}
-	// Capability names are applied only right before exec, but checked now:
-	// a name no kernel knows fails here, where `create` reports it.
-	if _, err := capabilitiesOf(p.Capabilities, nil); err != nil {
-		return "", err
-	}
-	if err := enterCwd(p.Cwd, tr); err != nil {
-		return "", err
-	}
-	return lookPath(p.Args[0], envValue(p.Env, "PATH"))
+// joinOrder lists the namespaces to join; mount comes last, because after
+// it paths (/proc/$PID/ns/… among them) are the container's.
+var joinOrder = []struct {
+	name string
+	flag int
+	opt  string // nsenter's option
+}{
+	{"ipc", unix.CLONE_NEWIPC, "--ipc"},
+	{"uts", unix.CLONE_NEWUTS, "--uts"},
+	{"net", unix.CLONE_NEWNET, "--net"},
+	{"pid", unix.CLONE_NEWPID, "--pid"},
+	{"cgroup", unix.CLONE_NEWCGROUP, "--cgroup"},
+	{"mnt", unix.CLONE_NEWNS, "--mount"},
 }
 
-// enterCwd creates the working directory if it is missing (docker does) and
-// enters it, then checks where it landed: a cwd outside the container's root
-// is how CVE-2024-21626 leaked the host's file system in.
-func enterCwd(cwd string, tr *trace.Tracer) error {
-	if !filepath.IsAbs(cwd) {
-		return fmt.Errorf("working directory %q must be absolute", cwd)
-	}
-	// mkdir -p $CWD && cd $CWD
-	if err := os.MkdirAll(cwd, 0o755); err != nil {
-		return fmt.Errorf("make working directory: %w", err)
-	}
-	err := unix.Chdir(cwd)
-	tr.Step("enter working directory", "cd "+cwd, fmt.Sprintf("unix.Chdir(%q)", cwd), err)
+// ExecOptions is a process to start in a running container.
+type ExecOptions struct {
+	Process *specs.Process // Args, Env, Cwd, User, Terminal, Capabilities …
+	// User, if set, is USER[:GROUP] to look up in the container's
+	// /etc/passwd; it replaces Process.User.
+	User  string
+	Stdio [3]*os.File // without a terminal; nil entries are /dev/null
+	// ConsoleSize is the person's window size, set on the new pty before
+	// the command starts (so its first `stty size` is right). Nil: 0×0.
+	ConsoleSize *pty.Winsize
+	// Seccomp is the container's filter, which the process gets too.
+	Seccomp *specs.LinuxSeccomp
+}
+
+// Exec starts opts.Process inside container id and returns it; Wait
+// waits for it like for a container's init.
+func (r *Runtime) Exec(id string, opts ExecOptions) (*Process, error) {
+	r.nameInTrace(id, "")
+	st, err := r.loadState(id)
 	if err != nil {
-		return fmt.Errorf("chdir %s: %w", cwd, err)
+		return nil, err
 	}
-	// getcwd(2) fails with ENOENT ("unreachable") when cwd is outside our root.
-	if _, err := unix.Getwd(); err != nil {
-		return fmt.Errorf("working directory %s is outside the container: %w", cwd, err)
+	if st.Status != specs.StateRunning {
+		return nil, fmt.Errorf("container %s is not running (%s): start it first", id, st.Status)
 	}
-	return nil
-}
-
-// lookPath finds file the way a shell would, in the container's PATH.
-func lookPath(file, path string) (string, error) {
-	if strings.Contains(file, "/") {
-		return file, checkExecutable(file, file)
+	// A user namespace cannot be joined from Go (userns.go says why).
+	if err := checkJoinable(id, st.Pid); err != nil {
+		return nil, err
 	}
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		candidate := filepath.Join(dir, file)
-		err := checkExecutable(file, candidate)
-		if err == nil {
-			return candidate, nil
-		}
-		var ie *InitError
-		if errors.As(err, &ie) && ie.Code == 126 {
-			return "", err
-		}
-	}
-	return "", &InitError{Code: 127, Msg: fmt.Sprintf("%s: executable file not found in $PATH", file)}
-}
-
-// checkExecutable: 127 when missing, 126 when present but not runnable.
-func checkExecutable(name, path string) error {
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &InitError{Code: 127, Msg: fmt.Sprintf("%s: no such file or directory", name)}
-	}
+	nsFiles, err := openNamespaces(st)
 	if err != nil {
-		return &InitError{Code: 126, Msg: fmt.Sprintf("%s: %v", name, err)}
+		return nil, err
 	}
-	if fi.IsDir() {
-		return &InitError{Code: 126, Msg: fmt.Sprintf("%s: is a directory", name)}
-	}
-	// test -x $CMD
-	if err := unix.Access(path, unix.X_OK); err != nil {
-		return &InitError{Code: 126, Msg: fmt.Sprintf("%s: permission denied", name)}
-	}
-	return nil
-}
-
-// awaitStart blocks until `kobako start` opens the exec fifo. The fifo lives
-// in the host's state dir, out of reach after pivot_root: the init reopens
-// the O_PATH handle it inherited, through its own /proc/self/fd.
-func awaitStart(tr *trace.Tracer) error {
-	path := fmt.Sprintf("/proc/self/fd/%d", fdExecFifo)
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	defer closeAll(nsFiles)
+	mgr, err := r.managerOf(st)
 	if err != nil {
-		return fmt.Errorf("open exec fifo: %w", err)
+		return nil, err
 	}
-	defer unix.Close(fd)
-	if _, err := unix.Write(fd, []byte{0}); err != nil {
-		return fmt.Errorf("write exec fifo: %w", err)
-	}
-	tr.Step("wait for start", "(blocks until kobako start)", fmt.Sprintf("unix.Open(%q, O_WRONLY)", path), nil)
-	return nil
-}
-
-// execCommand replaces the init with the user's command, holding what the
-// spec allows and no more. Nothing of kobako may pass into it: every
-// descriptor above stderr is marked close-on-exec first (the config pipe,
-// the sync socket, the fifo handle, the trace). It runs on the init's
-// locked thread: capabilities, keepcaps and no_new_privs belong to the
-// calling thread, and execve hands on that thread's.
-func execCommand(argv0 string, p *specs.Process, filter *specs.LinuxSeccomp, tr *trace.Tracer) error {
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return fmt.Errorf("close_range: %w", err)
-	}
-	// Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
-	// the steps below drop: then it comes first, as in runc, and must allow
-	// what follows (docker's profile does).
-	if !p.NoNewPrivileges {
-		if err := loadSeccomp(filter, tr); err != nil {
-			return err
-		}
-	}
-	caps, err := capabilitiesOf(p.Capabilities, tr)
+	// Out here /proc/self is still ours: seal the binary before joining.
+	self, err := sealedSelf()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// capsh --drop=…: first, while still root, since it needs CAP_SETPCAP.
-	if err := dropBoundingSet(caps, tr); err != nil {
-		return err
+	defer self.Close()
+	cfg := initConfig{ID: id, Spec: execSpec(opts), Trace: r.Tracer.Config(), Exec: true}
+	type started struct {
+		proc *Process
+		err  error
 	}
-	// capsh --keep=1: the switch of user must not empty the permitted set…
-	if err := setKeepCaps(true, tr); err != nil {
-		return err
-	}
-	// setpriv --groups … --regid … --reuid …
-	if err := setUser(p.User, tr); err != nil {
-		return err
-	}
-	// capsh --keep=0: …but any later setuid of the command's must.
-	if err := setKeepCaps(false, tr); err != nil {
-		return err
-	}
-	// capsh --caps=…: effective, permitted, inheritable, then ambient.
-	if err := setCapabilities(caps, tr); err != nil {
-		return err
-	}
-	// setpriv --no-new-privs
-	if p.NoNewPrivileges {
-		if err := setNoNewPrivs(tr); err != nil {
-			return err
-		}
-	}
-	// The seccomp filter: after no_new_privs, which lets a process without
-	// CAP_SYS_ADMIN install one, and as the last step before execve, so that
-	// it need allow none of the calls above, only execve.
-	if p.NoNewPrivileges {
-		if err := loadSeccomp(filter, tr); err != nil {
-			return err
-		}
-	}
-	tr.Step("exec the command", "exec "+strings.Join(p.Args, " "), fmt.Sprintf("unix.Exec(%q, %q, env)", argv0, p.Args), nil)
-	// exec $CMD
-	err = unix.Exec(argv0, p.Args, p.Env)
-	code := 126
-	if errors.Is(err, unix.ENOENT) {
-		code = 127 // the file, or the interpreter it names, is missing
-	}
-	return &InitError{Code: code, Msg: fmt.Sprintf("exec %s: %v", p.Args[0], err)}
+	done := make(chan started, 1)
+	go func() {
+		// Everything from here on happens on one locked thread, which
+		// dies with this goroutine (no UnlockOSThread, on purpose).
+		goruntime.LockOSThread()
+		proc, err := r.startJoined(st.Pid, nsFiles, mgr, cfg, self, opts.Stdio)
+		done <- started{proc, err}
+	}()
+	res := <-done
+	return res.proc, res.err
 }
 
-// setUser switches to the spec's user: groups, then gid, then uid — uid
-// last, because after it the process may no longer change the others.
-func setUser(u specs.User, tr *trace.Tracer) error {
-	groups := make([]int, len(u.AdditionalGids))
-	groupList := make([]string, len(u.AdditionalGids))
-	for i, g := range u.AdditionalGids {
-		groups[i], groupList[i] = int(g), strconv.Itoa(int(g))
+// execSpec is the config of an exec's init: the process, with its size and
+// its user to look up; the root is the one it is born in.
+func execSpec(opts ExecOptions) *specs.Spec {
+	p := *opts.Process
+	if opts.ConsoleSize != nil {
+		p.ConsoleSize = &specs.Box{Height: uint(opts.ConsoleSize.Rows), Width: uint(opts.ConsoleSize.Cols)}
 	}
-	groupsShell := "setpriv --clear-groups"
-	if len(groups) > 0 {
-		groupsShell = "setpriv --groups=" + strings.Join(groupList, ",")
+	spec := &specs.Spec{Version: specs.Version, Root: &specs.Root{Path: "/"}, Process: &p, Linux: &specs.Linux{Seccomp: opts.Seccomp}}
+	if opts.User != "" {
+		spec.Annotations = map[string]string{UserAnnotation: opts.User}
 	}
-	// setpriv --groups=… (or --clear-groups). A user namespace whose gid
-	// map a user wrote for itself refuses setgroups(2) for good (userns.go):
-	// with no groups asked for, it keeps the user's host groups, unmapped.
-	if len(groups) > 0 || setgroupsAllowed() {
-		err := unix.Setgroups(groups)
-		tr.Step("set supplementary groups", groupsShell, fmt.Sprintf("unix.Setgroups(%v)", groups), err)
+	return spec
+}
+
+// openNamespaces opens /proc/$PID/ns/* while /proc is still the host's,
+// and checks the pid still belongs to the container's init.
+func openNamespaces(st *State) ([]*os.File, error) {
+	var files []*os.File
+	for _, ns := range joinOrder {
+		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/%s", st.Pid, ns.name))
 		if err != nil {
-			return fmt.Errorf("setgroups %v: %w", groups, err)
+			closeAll(files)
+			return nil, fmt.Errorf("open %s namespace of %s: %w", ns.name, st.ID, err)
+		}
+		files = append(files, f)
+	}
+	if !initAlive(st.Pid, st.InitStartTime) {
+		closeAll(files)
+		return nil, fmt.Errorf("%s: %w", st.ID, ErrNotRunning)
+	}
+	return files, nil
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}
+
+// startJoined runs on the locked thread: join, then start the init.
+func (r *Runtime) startJoined(pid int, nsFiles []*os.File, mgr cgroups.Manager, cfg initConfig, self *os.File, stdio [3]*os.File) (*Process, error) {
+	// The cgroup first: its files are the host's /sys/fs/cgroup, which the
+	// container's mount namespace does not show. cgexec -g …:kobako/$ID
+	cgroupFD := -1
+	if mgr != nil {
+		var err error
+		if cgroupFD, err = mgr.Enter(); err != nil {
+			return nil, fmt.Errorf("join the container's cgroup: %w", err)
+		}
+		if cgroupFD >= 0 {
+			defer unix.Close(cgroupFD)
 		}
 	}
-	// setpriv --regid=$GID
-	err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID))
-	tr.Step("set group id", fmt.Sprintf("setpriv --regid=%d", u.GID), fmt.Sprintf("unix.Setresgid(%d, %d, %d)", u.GID, u.GID, u.GID), err)
+	// unshare --fs: setns into a mount namespace needs a private root/cwd.
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return nil, fmt.Errorf("unshare CLONE_FS: %w", err)
+	}
+	for i, ns := range joinOrder {
+		if ns.flag == unix.CLONE_NEWCGROUP && cgroupFD >= 0 {
+			// v2: clone3(CLONE_INTO_CGROUP) is refused from inside the
+			// container's cgroup namespace when cgroup2 is mounted with
+			// nsdelegate (as systemd mounts it): the caller's own cgroup lies
+			// outside that namespace. So the child gets a cgroup namespace
+			// of its own at clone time instead, rooted at the container's
+			// cgroup — the same "/" the init sees (see below).
+			continue
+		}
+		// nsenter -t $PID --ipc … (one namespace per call, as nsenter does)
+		err := unix.Setns(int(nsFiles[i].Fd()), ns.flag)
+		r.Tracer.Step("join "+ns.name+" namespace", fmt.Sprintf("nsenter -t %d %s", pid, ns.opt),
+			fmt.Sprintf("unix.Setns(fd of /proc/%d/ns/%s, unix.CLONE_NEW…)", pid, ns.name), err)
+		if err != nil {
+			return nil, fmt.Errorf("setns %s: %w", ns.name, err)
+		}
+	}
+	proc, sync, err := r.spawnInit(cfg, self, nil, func(cmd *exec.Cmd) {
+		if !cfg.Spec.Process.Terminal {
+			setStdio(cmd, stdio)
+		}
+		if cgroupFD >= 0 {
+			// clone3(CLONE_INTO_CGROUP|CLONE_NEWCGROUP): born in the
+			// container's cgroup (v2), with that cgroup as the root of its view.
+			cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cgroupFD
+			cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWCGROUP
+		}
+	})
+	r.Tracer.Step("start the command", "exec "+strings.Join(cfg.Spec.Process.Args, " "),
+		fmt.Sprintf("exec.Cmd{Path: \"/proc/self/fd/%d\", Args: [kobako init]}.Start()", fdSelf), err)
+	if errors.Is(err, unix.ENOENT) && !selfIsStatic() {
+		return nil, errors.New("this kobako is dynamically linked, and its loader (/lib64/ld-linux…) is not in the container: build it static, with CGO_ENABLED=0 (make build does)")
+	}
 	if err != nil {
-		return fmt.Errorf("setgid %d: %w", u.GID, err)
+		return nil, err
 	}
-	// setpriv --reuid=$UID
-	err = unix.Setresuid(int(u.UID), int(u.UID), int(u.UID))
-	tr.Step("set user id", fmt.Sprintf("setpriv --reuid=%d", u.UID), fmt.Sprintf("unix.Setresuid(%d, %d, %d)", u.UID, u.UID, u.UID), err)
-	if err != nil {
-		return fmt.Errorf("setuid %d: %w", u.UID, err)
+	defer unix.Close(sync)
+	if err := proc.awaitReady(sync, true); err != nil {
+		var reported *InitError
+		if !errors.As(err, &reported) {
+			proc.kill() // a reported failure has exited already
+		}
+		return nil, err
 	}
-	return nil
-}
-
-// setNoNewPrivs sets no_new_privs: from now on no execve raises privileges
-// — setuid and setgid bits and file capabilities are ignored — for this
-// process and every child of it, for good. See prctl(2).
-func setNoNewPrivs(tr *trace.Tracer) error {
-	// setpriv --no-new-privs
-	err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-	tr.Step("set no_new_privs", "setpriv --no-new-privs", "unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)", err)
-	if err != nil {
-		return fmt.Errorf("prctl PR_SET_NO_NEW_PRIVS: %w", err)
-	}
-	return nil
-}
-
-// loadSeccomp installs the system call filter, if the config has one.
-func loadSeccomp(filter *specs.LinuxSeccomp, tr *trace.Tracer) error {
-	if filter == nil {
-		return nil // seccomp=unconfined, or --privileged
-	}
-	// (docker run --security-opt seccomp=profile.json)
-	err := seccomp.Load(filter)
-	tr.Step("load the seccomp filter", "(seccomp(2): no shell twin; docker's default profile)", fmt.Sprintf("seccomp.Load(%d rules)", len(filter.Syscalls)), err)
-	if err != nil {
-		return fmt.Errorf("load seccomp filter: %w", err)
-	}
-	return nil
+	return proc, nil
 }

@@ -1,24 +1,18 @@
 package runtime
 
-// `kobako state`, `kobako kill` and `kobako delete`: reading, signalling and
-// removing a container that may have been created by another process.
-// Signals go through a pidfd (pidfd_open(2)): once opened, it names that
-// one process for good, so a pid reused after the init exited is never hit.
+// `kobako kill`: a signal to the container's init. Signals go through a
+// pidfd (pidfd_open(2)): once opened, it names that one process for good,
+// so a pid reused after the init exited is never hit. This file also
+// holds the waiting for an init to end, which stop and delete need.
 
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
-
-// State returns a container's state with its live status.
-func (r *Runtime) State(id string) (*State, error) {
-	return r.loadState(id)
-}
 
 // ErrNotRunning says a signal found no init to deliver to.
 var ErrNotRunning = errors.New("container is not running")
@@ -58,63 +52,6 @@ func openInit(st *State) (int, error) {
 		return -1, fmt.Errorf("%s: %w", st.ID, ErrNotRunning)
 	}
 	return pidfd, nil
-}
-
-// Delete removes a container's state. A container still running is
-// refused unless force, which kills it first and waits until it is gone.
-func (r *Runtime) Delete(id string, force bool) error {
-	r.nameInTrace(id, "")
-	st, unlock, err := r.lockedState(id)
-	if errors.Is(err, ErrNotExist) {
-		return r.deleteAborted(id, err)
-	}
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if st.Status != specs.StateStopped {
-		if !force {
-			return fmt.Errorf("container %s is %s: stop it first, or delete it with --force", id, st.Status)
-		}
-		if err := killAndWait(st); err != nil {
-			return err
-		}
-	}
-	// cgdelete: the init and with it every process of the container is gone.
-	mgr, err := r.managerOf(st)
-	if err != nil {
-		return err
-	}
-	if mgr != nil {
-		if err := mgr.Destroy(); err != nil {
-			return err
-		}
-	}
-	// rm -rf /run/kobako/$ID
-	err = os.RemoveAll(r.dir(id))
-	r.Tracer.Step("remove state", "rm -rf "+r.dir(id), fmt.Sprintf("os.RemoveAll(%q)", r.dir(id)), err)
-	return err
-}
-
-// deleteAborted removes the state dir of a create that died before it
-// wrote state.json, as runc's delete does: only exec.fifo is in it, no
-// cgroup was made yet, and an init already cloned ends when its sync
-// socket closes. notExist is the answer when there is no dir either.
-func (r *Runtime) deleteAborted(id string, notExist error) error {
-	if err := checkID(id); err != nil {
-		return err
-	}
-	dir := r.dir(id)
-	if _, err := os.Lstat(dir); err != nil {
-		return notExist
-	}
-	// rm -rf /run/kobako/$ID
-	err := os.RemoveAll(dir)
-	r.Tracer.Step("remove the state of an unfinished create", "rm -rf "+dir, fmt.Sprintf("os.RemoveAll(%q)", dir), err)
-	if err != nil {
-		return fmt.Errorf("remove %s: %w", dir, err)
-	}
-	return nil
 }
 
 // killAndWait SIGKILLs the init and waits until it has exited. When a PID

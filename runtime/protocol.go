@@ -29,7 +29,7 @@ package runtime
 //	  writes state.json, exits                blocks opening the exec fifo
 //
 // `kobako exec` starts the same init, with "exec" in its config, from a
-// thread that has joined the container's namespaces (join.go). It builds
+// thread that has joined the container's namespaces (exec.go). It builds
 // nothing: it prepares the process, and its sync socket closes when the
 // command's execve succeeds (every fd is close-on-exec by then) — so for
 // exec, a closed socket without an error means "started".

@@ -118,3 +118,8 @@ func initAlive(pid int, startTime uint64) bool {
 func (r *Runtime) saveState(st *State) error {
 	return fileutil.WriteJSON(filepath.Join(r.dir(st.ID), stateFile), st)
 }
+
+// State returns a container's state with its live status.
+func (r *Runtime) State(id string) (*State, error) {
+	return r.loadState(id)
+}

@@ -42,7 +42,7 @@ func TestExecJoinsTheContainer(t *testing.T) {
 	namespaces := []string{"mnt", "uts", "ipc", "net", "pid", "cgroup"}
 	if inGuest() {
 		// On cgroup v2 the exec'd process gets a cgroup namespace of its own,
-		// rooted at the container's cgroup (runtime/join.go says why): same
+		// rooted at the container's cgroup (runtime/exec.go says why): same
 		// view, another inode. The view is compared below.
 		namespaces = namespaces[:5]
 	}

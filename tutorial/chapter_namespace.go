@@ -150,7 +150,7 @@ func nsEnter() *Step {
 	return &Step{
 		ID:      "ns.nsenter",
 		Article: "unshare -ur /bin/sh -c 'hostname foobar; sleep 15' &\nPID=$(jobs -p)\nsudo nsenter -u -t $PID hostname   # foobar",
-		Code:    []CodeRef{{File: "runtime/join.go", Func: "openNamespaces"}},
+		Code:    []CodeRef{{File: "runtime/exec.go", Func: "openNamespaces"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,
 		Task:    Task{Kind: OnHost},
@@ -171,7 +171,7 @@ func nsEnter() *Step {
 					if s.cgroupv == "v2" && sameCgroupView(pid, c.Pid) {
 						// kobako exec on v2 gives the process a cgroup namespace
 						// of its own, rooted at the container's cgroup
-						// (runtime/join.go says why): the same view
+						// (runtime/exec.go says why): the same view
 						kinds, note = kinds[:5], s.msg.get("check.ns.enter.cgroup_v2")
 					}
 					if diff := differentNamespaces(pid, c.Pid, kinds); diff != "" {
