@@ -28,6 +28,16 @@ type State struct {
 	Created       time.Time `json:"created"`
 	// CgroupsPath is the container's cgroup ("/kobako/<id>"), removed with it.
 	CgroupsPath string `json:"cgroupsPath,omitempty"`
+	// Rootfs is the root's path on the host, as `runc state` shows it.
+	Rootfs string `json:"rootfs,omitempty"`
+	// Hooks are the config's, kept for the ones that run after create:
+	// startContainer and poststart at start, poststop at delete — when the
+	// bundle may be gone already.
+	Hooks *specs.Hooks `json:"hooks,omitempty"`
+	// SharedPIDNamespace: the container has no PID namespace of its own,
+	// so its init's death does not end the rest; delete kills what is
+	// left in its cgroup.
+	SharedPIDNamespace bool `json:"sharedPidNamespace,omitempty"`
 }
 
 const (
