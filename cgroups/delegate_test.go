@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -18,21 +17,6 @@ func TestParseOwnCgroup(t *testing.T) {
 		got, err := parseOwnCgroup(strings.NewReader(tc.in))
 		if got != tc.want || (err != nil) != tc.err {
 			t.Errorf("parseOwnCgroup(%q) = %q, %v; want %q (error: %v)", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
-
-func TestAncestors(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-	}{
-		{"/", nil},
-		{"/kobako", []string{"/"}},
-		{"/user.slice/user@1000.service/kobako", []string{"/", "/user.slice", "/user.slice/user@1000.service"}},
-	} {
-		if got := ancestors(tc.in); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("ancestors(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

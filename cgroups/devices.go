@@ -254,3 +254,40 @@ func parseAccess(s string) (deviceAccess, error) {
 	}
 	return a, nil
 }
+
+// RuncDefaultDeviceRules is the allow list runc 1.1 appends to every
+// config's devices list (libcontainer/specconv AllowedDevices): mknod of
+// any device, the harmless character devices every program expects, the
+// ptys, and /dev/net/tun. The runtime-spec does not ask for it, but the
+// engines rely on it: podman's config says only "deny all" and leaves
+// /dev/null and the rest to the runtime, so without this list podman's
+// containers get EPERM opening /dev/null. Appended after the config's own
+// rules, as runc does, so a later rule of the list wins over the config.
+func RuncDefaultDeviceRules() []specs.LinuxDeviceCgroup {
+	return []specs.LinuxDeviceCgroup{
+		deviceAllow("c", anyNumber, anyNumber, "m"), // mknod of any character device …
+		deviceAllow("b", anyNumber, anyNumber, "m"), // … and block device; using one is another matter
+		deviceAllow("c", 1, 3, "rwm"),               // /dev/null
+		deviceAllow("c", 1, 8, "rwm"),               // /dev/random
+		deviceAllow("c", 1, 7, "rwm"),               // /dev/full
+		deviceAllow("c", 5, 0, "rwm"),               // /dev/tty
+		deviceAllow("c", 1, 5, "rwm"),               // /dev/zero
+		deviceAllow("c", 1, 9, "rwm"),               // /dev/urandom
+		deviceAllow("c", 5, 2, "rwm"),               // /dev/ptmx
+		deviceAllow("c", 136, anyNumber, "rwm"),     // /dev/pts/*
+		deviceAllow("c", 10, 200, "rwm"),            // /dev/net/tun
+	}
+}
+
+// deviceAllow is one "allow" entry of the config's list; anyNumber leaves
+// the number out (every number, "*").
+func deviceAllow(kind string, major, minor int64, access string) specs.LinuxDeviceCgroup {
+	rule := specs.LinuxDeviceCgroup{Allow: true, Type: kind, Access: access}
+	if major != anyNumber {
+		rule.Major = &major
+	}
+	if minor != anyNumber {
+		rule.Minor = &minor
+	}
+	return rule
+}

@@ -210,3 +210,25 @@ func TestDeviceProgramLoads(t *testing.T) {
 		prog.Close()
 	}
 }
+
+// runc's list, appended to podman's "deny all", lets /dev/null be opened
+// for reading and writing, but no disk.
+func TestRuncDefaultDeviceRulesAfterDenyAll(t *testing.T) {
+	list := append([]specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}, RuncDefaultDeviceRules()...)
+	f, err := newDeviceFilter(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.allowByDefault {
+		t.Fatal("deny all then runc's list: the default must stay deny")
+	}
+	want := []string{"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm",
+		"c 1:5 rwm", "c 1:9 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"}
+	var got []string
+	for _, e := range f.exceptions {
+		got = append(got, e.String())
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("exceptions %v, want %v", got, want)
+	}
+}

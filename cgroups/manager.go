@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"strings"
 	"time"
 
@@ -38,8 +37,8 @@ type Manager interface {
 	// OOMKilled reports whether the kernel's OOM killer killed a process
 	// of this cgroup, from the kernel's own record.
 	OOMKilled() (bool, error)
-	// Destroy removes the (empty) cgroup, and /kobako when nothing else
-	// is left in it.
+	// Destroy removes the (empty) cgroup, and kobako's own parent
+	// (/kobako) when nothing else is left in it; an engine's parents stay.
 	Destroy() error
 	// Freeze stops every process of the cgroup at once (true) or lets
 	// them go on (false), and returns once the kernel says it is done:
@@ -66,13 +65,8 @@ type Stats struct {
 	OOMKills      uint64        `json:"oomKills"`            // processes the OOM killer killed
 }
 
-// Parent is the cgroup every kobako container lives under, at the root of
-// each hierarchy: never under the caller's own cgroup, which belongs to
-// whoever started kobako.
-const Parent = "/kobako"
-
-// New returns the manager for the cgroup at path (absolute, like
-// "/kobako/<id>") on this host's layout.
+// New returns the manager for the cgroup at path (absolute, at any depth:
+// "/kobako/<id>", "/docker/<id>", "/a/b/c/d") on this host's layout.
 func New(l *Layout, cgroupPath string, tr *trace.Tracer) (Manager, error) {
 	if err := checkPath(cgroupPath); err != nil {
 		return nil, err
@@ -81,15 +75,6 @@ func New(l *Layout, cgroupPath string, tr *trace.Tracer) (Manager, error) {
 		return &v1{layout: l, path: cgroupPath, tr: tr}, nil
 	}
 	return &v2{root: l.V2, path: cgroupPath, tr: tr}, nil
-}
-
-// checkPath accepts only a clean absolute path below the root: a path is
-// joined to /sys/fs/cgroup/…, and "../" must not lead out of it.
-func checkPath(p string) error {
-	if !path.IsAbs(p) || path.Clean(p) != p || p == "/" {
-		return fmt.Errorf("cgroups path %q must be a clean absolute path like /kobako/<id>", p)
-	}
-	return nil
 }
 
 // writeFile writes one value into one cgroup file, the way the article's
@@ -142,6 +127,10 @@ func mkdir(tr *trace.Tracer, dir string) error {
 		return nil
 	}
 	tr.Step("create cgroup", "mkdir "+dir, fmt.Sprintf("os.Mkdir(%q, 0o755)", dir), err)
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("mkdir %s: %w", dir, pe.Err)
+	}
 	return err
 }
 
@@ -161,46 +150,9 @@ func rmdir(tr *trace.Tracer, dir string) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is in our message already
+	}
 	return fmt.Errorf("rmdir %s: %w", dir, err)
-}
-
-// removeParent removes /kobako once no container is left in it. Another
-// kobako may be creating a container there right now: then rmdir fails
-// (ENOTEMPTY or EBUSY) and /kobako stays, which is right. The creating side
-// retries if /kobako vanished under it (see makeLeaf).
-func removeParent(tr *trace.Tracer, dir string) {
-	if err := os.Remove(dir); err == nil {
-		tr.Step("remove the parent cgroup", "rmdir "+dir, fmt.Sprintf("os.Remove(%q)", dir), nil)
-	}
-}
-
-// makeLeaf makes parent and then leaf. If a concurrent Destroy removed the
-// parent between the two mkdirs, the leaf's mkdir fails with ENOENT: make
-// both again. So does preparing the parent, with ENOENT, or with ENODEV
-// when the parent went while one of its files was open (the kernel's
-// answer to reading a removed cgroup's file).
-func makeLeaf(tr *trace.Tracer, parent, leaf string, prepareParent func() error) error {
-	var err error
-	for i := 0; i < 10; i++ {
-		if err = mkdir(tr, parent); err != nil {
-			return fmt.Errorf("mkdir %s: %w", parent, err)
-		}
-		if err = prepareParent(); err != nil && !parentGone(err) {
-			return err
-		}
-		if err == nil {
-			if err = mkdir(tr, leaf); !errors.Is(err, os.ErrNotExist) {
-				break
-			}
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("mkdir %s: %w", leaf, err)
-	}
-	return nil
-}
-
-// parentGone says whether err is what a cgroup removed under us gives.
-func parentGone(err error) bool {
-	return errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV)
 }

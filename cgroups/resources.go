@@ -14,10 +14,10 @@ import (
 // unsupportedResources names what kobako cannot apply yet. A config that
 // asks for a limit must get it or fail, never be silently unlimited.
 // (linux.resources.devices is applied: devices.go, v1_devices.go,
-// v2_devices.go.)
+// v2_devices.go; unified on v2: v2_unified.go.)
 func unsupportedResources(r *specs.LinuxResources) error {
 	switch {
-	case r.BlockIO != nil:
+	case r.BlockIO != nil && !noBlockIO(r.BlockIO):
 		return fmt.Errorf("linux.resources.blockIO is not supported by kobako yet")
 	case len(r.HugepageLimits) > 0:
 		return fmt.Errorf("linux.resources.hugepageLimits is not supported by kobako yet")
@@ -25,10 +25,52 @@ func unsupportedResources(r *specs.LinuxResources) error {
 		return fmt.Errorf("linux.resources.network is not supported by kobako yet")
 	case len(r.Rdma) > 0:
 		return fmt.Errorf("linux.resources.rdma is not supported by kobako yet")
-	case len(r.Unified) > 0:
-		return fmt.Errorf("linux.resources.unified is not supported by kobako yet")
 	}
 	return nil
+}
+
+// Check refuses, before anything is made, what New and Set would refuse
+// for this config on this host: a cgroupsPath that is not a clean absolute
+// path, a resource kobako does not apply, a devices list the devices
+// cgroup cannot enforce, unified on v1. It is create-time validation: an
+// engine must hear "no" before it is told "created".
+func Check(l *Layout, cgroupsPath string, r *specs.LinuxResources) error {
+	if cgroupsPath != "" {
+		if err := checkPath(cgroupsPath); err != nil {
+			return err
+		}
+	}
+	if r == nil {
+		return nil
+	}
+	if err := unsupportedResources(r); err != nil {
+		return err
+	}
+	if err := checkUnified(l.Mode, r.Unified); err != nil {
+		return err
+	}
+	_, err := newDeviceFilter(r.Devices)
+	return err
+}
+
+// noBlockIO says whether b asks for nothing: docker sends
+// {"weight": 0} for every container, and 0 is "not set" for runc, which
+// then writes no file.
+func noBlockIO(b *specs.LinuxBlockIO) bool {
+	return (b.Weight == nil || *b.Weight == 0) && (b.LeafWeight == nil || *b.LeafWeight == 0) &&
+		len(b.WeightDevice) == 0 && len(b.ThrottleReadBpsDevice) == 0 && len(b.ThrottleWriteBpsDevice) == 0 &&
+		len(b.ThrottleReadIOPSDevice) == 0 && len(b.ThrottleWriteIOPSDevice) == 0
+}
+
+// sharesOf is the cpu.shares a config asks for, nil when none: docker
+// sends 0 for "not set", as runc reads it (v1 would clamp a 0 written to
+// cpu.shares up to 2, the lowest share there is; v2's cpu.weight refuses
+// it).
+func sharesOf(c *specs.LinuxCPU) *uint64 {
+	if c.Shares == nil || *c.Shares == 0 {
+		return nil
+	}
+	return c.Shares
 }
 
 // warnKernelMemory: the kernel-memory limits were removed from Linux

@@ -23,7 +23,7 @@ import (
 
 type v1 struct {
 	layout *Layout
-	path   string // /kobako/<id>
+	path   string // /kobako/<id>, /docker/<id> …
 	tr     *trace.Tracer
 }
 
@@ -36,26 +36,19 @@ func (m *v1) dir(controller string) string {
 	return mnt + m.path
 }
 
-// Apply makes the cgroup in every hierarchy and moves pid in: the
-// article's cgcreate followed by cgexec.
+// Apply makes the cgroup in every hierarchy, with every missing cgroup
+// above it, and moves pid in: the article's cgcreate followed by cgexec.
 func (m *v1) Apply(pid int) error {
 	for mnt, controllers := range m.layout.Hierarchies() {
-		parent, leaf := mnt+Parent, mnt+m.path
-		cpuset := containsWord(controllers, "cpuset")
-		prepare := func() error { return nil }
-		if cpuset {
-			prepare = func() error { return m.inheritCpuset(mnt, parent) }
+		var prepare func(parent, dir string) error
+		if containsWord(controllers, "cpuset") {
+			prepare = m.inheritCpuset
 		}
-		if err := makeLeaf(m.tr, parent, leaf, prepare); err != nil {
+		if err := makePath(m.tr, mnt, m.path, prepare); err != nil {
 			return err
 		}
-		if cpuset {
-			if err := m.inheritCpuset(parent, leaf); err != nil {
-				return err
-			}
-		}
-		// cgexec -g $CONTROLLERS:kobako/$ID — echo $PID > cgroup.procs
-		if err := writeFile(m.tr, leaf, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+		// cgexec -g $CONTROLLERS:$PATH — echo $PID > cgroup.procs
+		if err := writeFile(m.tr, mnt+m.path, "cgroup.procs", strconv.Itoa(pid)); err != nil {
 			return err
 		}
 	}
@@ -64,7 +57,9 @@ func (m *v1) Apply(pid int) error {
 
 // inheritCpuset copies cpuset.cpus and cpuset.mems from parent to child
 // when the child has none: a v1 cpuset cgroup starts empty, and a task
-// cannot join a cpuset that has no CPUs (cgroup v1's cpusets.txt).
+// cannot join a cpuset that has no CPUs (cgroup v1's cpusets.txt). Nor
+// can a cgroup get CPUs its parent has not, so a nested path is filled in
+// level by level, from the top down (makePath).
 func (m *v1) inheritCpuset(from, to string) error {
 	for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
 		cur, err := readFile(to, file)
@@ -94,10 +89,14 @@ func (m *v1) Set(r *specs.LinuxResources) error {
 	if err := unsupportedResources(r); err != nil {
 		return err
 	}
+	if err := checkUnified(V1, r.Unified); err != nil {
+		return err
+	}
 	return errors.Join(m.setMemory(r.Memory), m.setCPU(r.CPU), m.setPids(r.Pids), m.setDevices(r.Devices))
 }
 
-// Destroy removes the cgroup from every hierarchy: cgdelete.
+// Destroy removes the cgroup from every hierarchy (cgdelete), and /kobako
+// where it was the last one there; an engine's parents stay.
 func (m *v1) Destroy() error {
 	var errs []error
 	for mnt := range m.layout.Hierarchies() {
@@ -105,7 +104,7 @@ func (m *v1) Destroy() error {
 			errs = append(errs, err)
 			continue
 		}
-		removeParent(m.tr, mnt+Parent)
+		removeOwnParent(m.tr, mnt, m.path)
 	}
 	return errors.Join(errs...)
 }

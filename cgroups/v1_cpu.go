@@ -17,7 +17,7 @@ func (m *v1) setCPU(c *specs.LinuxCPU) error {
 	if c == nil {
 		return nil
 	}
-	if c.Shares != nil || c.Quota != nil || c.Period != nil || c.Burst != nil ||
+	if sharesOf(c) != nil || c.Quota != nil || c.Period != nil || c.Burst != nil ||
 		c.RealtimeRuntime != nil || c.RealtimePeriod != nil || c.Idle != nil {
 		if err := m.setCFS(c); err != nil {
 			return err
@@ -36,7 +36,7 @@ func (m *v1) setCFS(c *specs.LinuxCPU) error {
 		file  string
 		value *string
 	}{
-		{"cpu.shares", uintStr(c.Shares)},
+		{"cpu.shares", uintStr(sharesOf(c))},
 		{"cpu.cfs_period_us", uintStr(c.Period)},
 		{"cpu.cfs_quota_us", intStr(c.Quota)},
 		{"cpu.cfs_burst_us", uintStr(c.Burst)},

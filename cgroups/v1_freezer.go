@@ -15,7 +15,9 @@ package cgroups
 // has stopped, so Freeze waits for FROZEN.
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -63,13 +65,18 @@ func (m *v1) Freeze(frozen bool) error {
 }
 
 // Frozen says whether freezer.state is FROZEN (FREEZING counts as not
-// yet: some task still runs).
+// yet: some task still runs). A cgroup that is gone is not frozen: its
+// container stopped, and nothing is paused.
 func (m *v1) Frozen() (bool, error) {
 	dir := m.dir("freezer")
 	if dir == "" {
 		return false, nil // no freezer, so never frozen
 	}
+	// cat freezer.state
 	state, err := readFile(dir, "freezer.state")
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}

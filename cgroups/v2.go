@@ -20,7 +20,6 @@ package cgroups
 import (
 	"errors"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 
@@ -41,27 +40,29 @@ var wantedControllers = []string{"cpu", "cpuset", "io", "memory", "pids"}
 
 func (m *v2) dir() string { return m.root + m.path }
 
-// Apply enables the controllers down to the parent (/kobako), makes the
-// leaf and moves pid into it.
+// Apply makes the cgroup and every missing one above it, enables the
+// controllers level by level down to its parent, and moves pid in.
 func (m *v2) Apply(pid int) error {
-	// The writes above the parent, and only where needed: the root's for
-	// /kobako/<id>. Above a user's delegated subtree (delegate.go) kobako
-	// may not write; those cgroups enable what they delegate.
-	for _, dir := range ancestors(path.Dir(m.path)) {
-		// test -w $DIR/cgroup.subtree_control || continue
-		if unix.Access(m.root+dir+"/cgroup.subtree_control", unix.W_OK) != nil {
-			continue
-		}
-		if err := m.enableControllers(m.root + dir); err != nil {
-			return err
-		}
-	}
-	parent := m.root + path.Dir(m.path)
-	if err := makeLeaf(m.tr, parent, m.dir(), func() error { return m.enableControllers(parent) }); err != nil {
+	// Each level's parent enables the controllers for it: the root for
+	// the top one, and so on down; the leaf enables none ("no internal
+	// processes": it holds the container).
+	if err := makePath(m.tr, m.root, m.path, m.enableControllersIfOurs); err != nil {
 		return err
 	}
 	// echo $PID > cgroup.procs
 	return writeFile(m.tr, m.dir(), "cgroup.procs", strconv.Itoa(pid))
+}
+
+// enableControllersIfOurs enables the controllers in parent, for dir and
+// its siblings, where kobako may write: above a user's delegated subtree
+// (delegate.go) it may not, and those cgroups enable what they delegate.
+// (makePath's step: dir itself is the next level's parent.)
+func (m *v2) enableControllersIfOurs(parent, dir string) error {
+	// test -w $PARENT/cgroup.subtree_control || skip
+	if unix.Access(parent+"/cgroup.subtree_control", unix.W_OK) != nil {
+		return nil
+	}
+	return m.enableControllers(parent)
 }
 
 // enableControllers writes "+cpu +memory …" into dir's subtree_control for
@@ -88,15 +89,6 @@ func (m *v2) enableControllers(dir string) error {
 	return writeFile(m.tr, dir, "cgroup.subtree_control", strings.Join(add, " "))
 }
 
-// ancestors lists the cgroups above p, from the root down: "/kobako/x"
-// gives "/" and "/kobako".
-func ancestors(p string) []string {
-	if p == "/" {
-		return nil
-	}
-	return append(ancestors(path.Dir(p)), path.Dir(p))
-}
-
 func hasField(list, word string) bool {
 	for _, f := range strings.Fields(list) {
 		if f == word {
@@ -106,8 +98,9 @@ func hasField(list, word string) bool {
 	return false
 }
 
-// Set writes the limits (v2_memory.go, v2_cpu.go) and attaches the
-// program that says which devices the container may use (v2_devices.go).
+// Set writes the limits (v2_memory.go, v2_cpu.go), attaches the program
+// that says which devices the container may use (v2_devices.go), and
+// last writes the files named in unified (v2_unified.go).
 func (m *v2) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
@@ -115,7 +108,10 @@ func (m *v2) Set(r *specs.LinuxResources) error {
 	if err := unsupportedResources(r); err != nil {
 		return err
 	}
-	return errors.Join(m.setMemory(r.Memory), m.setCPU(r.CPU), m.setPids(r.Pids), m.setDevices(r.Devices))
+	if err := errors.Join(m.setMemory(r.Memory), m.setCPU(r.CPU), m.setPids(r.Pids), m.setDevices(r.Devices)); err != nil {
+		return err
+	}
+	return m.setUnified(r.Unified)
 }
 
 func (m *v2) setPids(p *specs.LinuxPids) error {
@@ -126,15 +122,13 @@ func (m *v2) setPids(p *specs.LinuxPids) error {
 	return writeFile(m.tr, m.dir(), "pids.max", pidsValue(*p.Limit))
 }
 
-// Destroy removes the leaf, then its parent /kobako if it is empty.
+// Destroy removes the leaf, then kobako's own parent (/kobako, or a
+// user's <delegated>/kobako) if it is empty; an engine's parents stay.
 func (m *v2) Destroy() error {
 	if err := rmdir(m.tr, m.dir()); err != nil {
 		return err
 	}
-	// Only a parent kobako made: /kobako, or <delegated>/kobako of a user.
-	if parent := path.Dir(m.path); path.Base(parent) == path.Base(Parent) {
-		removeParent(m.tr, m.root+parent)
-	}
+	removeOwnParent(m.tr, m.root, m.path)
 	return nil
 }
 

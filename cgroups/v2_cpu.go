@@ -20,8 +20,8 @@ func (m *v2) setCPU(c *specs.LinuxCPU) error {
 	}
 	dir := m.dir()
 	var writes [][2]string
-	if c.Shares != nil {
-		writes = append(writes, [2]string{"cpu.weight", strconv.FormatUint(sharesToWeight(*c.Shares), 10)})
+	if shares := sharesOf(c); shares != nil {
+		writes = append(writes, [2]string{"cpu.weight", strconv.FormatUint(sharesToWeight(*shares), 10)})
 	}
 	if c.Quota != nil || c.Period != nil {
 		writes = append(writes, [2]string{"cpu.max", cpuMax(c.Quota, c.Period)})

@@ -13,7 +13,9 @@ package cgroups
 // cgroup.freeze says what was asked, cgroup.events' "frozen" what is done.
 
 import (
+	"errors"
 	"fmt"
+	"os"
 )
 
 // Freeze writes 1 or 0 into cgroup.freeze and waits until cgroup.events
@@ -40,9 +42,14 @@ func (m *v2) Freeze(frozen bool) error {
 	return err
 }
 
-// Frozen reads the "frozen" line of cgroup.events.
+// Frozen reads the "frozen" line of cgroup.events. A cgroup that is gone
+// is not frozen (see v1_freezer.go).
 func (m *v2) Frozen() (bool, error) {
+	// grep frozen cgroup.events
 	text, err := readFile(m.dir(), "cgroup.events")
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("read %s/cgroup.events: %w", m.dir(), err)
 	}

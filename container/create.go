@@ -131,20 +131,17 @@ func completeSpec(spec *specs.Spec, bundle, id string) error {
 	return nil
 }
 
-// cgroupParent is where the container's cgroup goes. Root's sit at the
-// root of each hierarchy, never under ours: /kobako. A user's go into the
-// subtree delegated to it on cgroup v2 (<delegated>/kobako), and where
-// there is none — always on v1 — it has no cgroup at all: it stays in the
-// caller's, with no limits (the flags refuse them, run_userns.go).
+// cgroupParent is where the container's cgroup goes, as
+// cgroups.ContainerParent decides it: /kobako for root, a user's delegated
+// subtree on cgroup v2. A user with none — always on v1 — gets no cgroup
+// at all: the container stays in the caller's, with no limits (the flags
+// refuse them, run_userns.go).
 func cgroupParent() (string, error) {
-	if os.Geteuid() == 0 {
-		return cgroups.Parent, nil
-	}
 	layout, err := cgroups.Detect()
 	if err != nil {
 		return "", err
 	}
-	parent, err := cgroups.DelegatedParent(layout)
+	parent, err := cgroups.ContainerParent(layout, os.Geteuid())
 	if errors.Is(err, cgroups.ErrNotDelegated) {
 		return "", nil
 	}

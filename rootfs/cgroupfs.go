@@ -98,8 +98,8 @@ func mountCgroupfs(root *os.File, m specs.Mount, cg *Cgroupfs, tr *trace.Tracer)
 	}
 	defer target.Close()
 	// mount -o remount,ro $ROOTFS/sys/fs/cgroup
-	return mount(tr, "make "+m.Destination+" read-only", "mount -o remount,ro $ROOTFS"+m.Destination, "", procSelfFd(target),
-		m.Destination, "", opts.flags|unix.MS_REMOUNT, "mode=755")
+	return mount(tr, mountCall{Step: "make " + m.Destination + " read-only", Shell: "mount -o remount,ro $ROOTFS" + m.Destination,
+		Target: procSelfFd(target), Shown: m.Destination, Flags: opts.flags | unix.MS_REMOUNT, Data: "mode=755"})
 }
 
 // mountCgroupAt mounts one file system of the cgroup tree, on a handle
@@ -111,7 +111,8 @@ func mountCgroupAt(root *os.File, dest, fstype, data string, flags uintptr, tr *
 	}
 	defer target.Close()
 	shell := fmt.Sprintf("mount -t %s -o %s %s $ROOTFS%s", fstype, data, fstype, dest)
-	return mount(tr, "mount "+dest, shell, fstype, procSelfFd(target), dest, fstype, flags, data)
+	return mount(tr, mountCall{Step: "mount " + dest, Shell: shell,
+		Source: fstype, Target: procSelfFd(target), Shown: dest, FSType: fstype, Flags: flags, Data: data})
 }
 
 // bindOwnCgroup binds the container's own cgroup directory of the host's
@@ -124,7 +125,8 @@ func bindOwnCgroup(root *os.File, dest, host, own string, flags uintptr, tr *tra
 	}
 	defer target.Close()
 	// mount --bind /sys/fs/cgroup/memory/kobako/$ID $ROOTFS/sys/fs/cgroup/memory
-	if err := mount(tr, "bind "+dest, "mount --bind "+source+" $ROOTFS"+dest, source, procSelfFd(target), dest, "", unix.MS_BIND, ""); err != nil {
+	if err := mount(tr, mountCall{Step: "bind " + dest, Shell: "mount --bind " + source + " $ROOTFS" + dest,
+		Source: source, Target: procSelfFd(target), Shown: dest, Flags: unix.MS_BIND}); err != nil {
 		return err
 	}
 	if flags&unix.MS_RDONLY == 0 {

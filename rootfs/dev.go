@@ -168,8 +168,8 @@ func bindDevice(dirfd int, name, p string, d specs.LinuxDevice, mode uint32, tr 
 	target := os.NewFile(uintptr(fd), p)
 	defer target.Close()
 	// mount --bind /dev/null $ROOTFS/dev/null — from the handle that was checked
-	return mount(tr, "bind the host's "+source.Name(), "mount --bind "+source.Name()+" $ROOTFS"+p,
-		procSelfFd(source), procSelfFd(target), p, "", unix.MS_BIND, "")
+	return mount(tr, mountCall{Step: "bind the host's " + source.Name(), Shell: "mount --bind " + source.Name() + " $ROOTFS" + p,
+		Source: procSelfFd(source), Target: procSelfFd(target), Shown: p, Flags: unix.MS_BIND})
 }
 
 // openHostDevice opens (O_PATH) the host's node of d: the first of its
@@ -251,5 +251,6 @@ func BindConsole(slave string, tr *trace.Tracer) error {
 	}
 	f.Close()
 	// mount --bind /dev/pts/N /dev/console
-	return mount(tr, "bind the console", "mount --bind "+slave+" /dev/console", slave, "/dev/console", "/dev/console", "", unix.MS_BIND, "")
+	return mount(tr, mountCall{Step: "bind the console", Shell: "mount --bind " + slave + " /dev/console",
+		Source: slave, Target: "/dev/console", Shown: "/dev/console", Flags: unix.MS_BIND})
 }

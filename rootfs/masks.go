@@ -106,13 +106,14 @@ func maskPath(root, null *os.File, p string, tr *trace.Tracer) error {
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		// mount -t tmpfs -o ro,nosuid,nodev,noexec tmpfs $ROOTFS/proc/acpi
-		return mount(tr, "mask "+p, "mount -t tmpfs -o ro,nosuid,nodev,noexec tmpfs $ROOTFS"+p,
-			"tmpfs", procSelfFd(target), p, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+		return mount(tr, mountCall{Step: "mask " + p, Shell: "mount -t tmpfs -o ro,nosuid,nodev,noexec tmpfs $ROOTFS" + p,
+			Source: "tmpfs", Target: procSelfFd(target), Shown: p, FSType: "tmpfs",
+			Flags: unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC})
 	}
 	// mount --bind $ROOTFS/dev/null $ROOTFS/proc/kcore — from the handle
 	// that was checked, not from the name /dev/null.
-	return mount(tr, "mask "+p, "mount --bind $ROOTFS/dev/null $ROOTFS"+p,
-		procSelfFd(null), procSelfFd(target), p, "", unix.MS_BIND, "")
+	return mount(tr, mountCall{Step: "mask " + p, Shell: "mount --bind $ROOTFS/dev/null $ROOTFS" + p,
+		Source: procSelfFd(null), Target: procSelfFd(target), Shown: p, Flags: unix.MS_BIND})
 }
 
 // openDevNull opens the masks' source: the container's /dev/null, the
@@ -160,8 +161,8 @@ func readonlyPath(root *os.File, p string, tr *trace.Tracer) error {
 	// mount --rbind $ROOTFS/proc/sys $ROOTFS/proc/sys — recursive, so that
 	// what is already mounted below p stays visible on top of the bind.
 	fdPath := procSelfFd(target)
-	if err := mount(tr, "bind "+p+" onto itself", "mount --rbind $ROOTFS"+p+" $ROOTFS"+p,
-		fdPath, fdPath, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if err := mount(tr, mountCall{Step: "bind " + p + " onto itself", Shell: "mount --rbind $ROOTFS" + p + " $ROOTFS" + p,
+		Source: fdPath, Target: fdPath, Shown: p, Flags: unix.MS_BIND | unix.MS_REC}); err != nil {
 		return err
 	}
 	bound, err := reopenBound(root, target, p)

@@ -6,6 +6,7 @@ package rootfs
 // (tests/masks_test.go) show the same guards through kobako run.
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -231,4 +232,51 @@ func TestReadonlyPathKeepsFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The lists podman, containerd and docker really send are applied as
+// given: each path this kernel has is masked or made read-only, and a path
+// it does not have (/sys/fs/selinux without SELinux, /proc/asound without
+// sound) is skipped, as runc skips it.
+func TestMasksOfRealConfigs(t *testing.T) {
+	for _, client := range []string{"podman", "containerd", "docker"} {
+		t.Run(client, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("..", "runtime", "testdata", client+"-config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var spec specs.Spec
+			if err := json.Unmarshal(data, &spec); err != nil {
+				t.Fatal(err)
+			}
+			r := newMaskRoot(t)
+			r.mountProc(t)
+			r.mkdir(t, "sys")
+			if err := unix.Mount("sysfs", filepath.Join(r.dir, "sys"), "sysfs", unix.MS_RDONLY, ""); err != nil {
+				t.Fatalf("mount sysfs: %v", err)
+			}
+			r.mknodNull(t, 1, 3)
+			masks := MasksOf(spec.Linux)
+			if err := applyMasks(r.handle, masks, nil); err != nil {
+				t.Fatalf("applyMasks(%s's lists): %v", client, err)
+			}
+			for _, p := range append(masks.Masked, masks.Readonly...) {
+				_, err := os.Lstat(filepath.Join("/", p)) // does the host's kernel have it?
+				exists, mounted := err == nil, r.isMountPointOrMissing(t, p)
+				if exists != mounted {
+					t.Errorf("%s: on this kernel: %v; mounted over in the root: %v", p, exists, mounted)
+				}
+			}
+		})
+	}
+}
+
+// isMountPointOrMissing is isMountPoint for a path that may not exist
+// (false then).
+func (r maskRoot) isMountPointOrMissing(t *testing.T, p string) bool {
+	t.Helper()
+	if _, err := os.Lstat(filepath.Join(r.dir, p)); errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	return r.isMountPoint(t, p)
 }

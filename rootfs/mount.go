@@ -17,18 +17,35 @@ import (
 	"github.com/kobako/kobako/internal/trace"
 )
 
+// mountCall is one call of mount(2), with what the learner is told about
+// it. Written with its field names at the call site, it reads as the
+// command it stands for:
+//
+//	mount(tr, mountCall{Step: "mount /proc", Shell: "mount -t proc proc $ROOTFS/proc",
+//		Source: "proc", Target: procSelfFd(target), Shown: "/proc", FSType: "proc", Flags: unix.MS_NOSUID})
+type mountCall struct {
+	Step   string  // what it does, for --trace: "mount /proc"
+	Shell  string  // its shell twin: "mount -t proc proc $ROOTFS/proc"
+	Source string  // mount(2)'s source: a device, a file system's name, or a path to bind
+	Target string  // mount(2)'s target: often the /proc/self/fd/N of a checked handle
+	Shown  string  // the target as the learner knows it, for errors: "/proc"
+	FSType string  // "proc", "tmpfs" …; "" for binds, remounts and propagation
+	Flags  uintptr // MS_* flags
+	Data   string  // the file system's options: "mode=755,size=65536k"
+}
+
 // mount calls mount(2) and reports it as one step with its shell twin.
-// Errors name the target as the learner knows it (shown), not the
-// /proc/self/fd path the call may really use (target).
-func mount(tr *trace.Tracer, step, shell, source, target, shown, fstype string, flags uintptr, data string) error {
+// Errors name the target as the learner knows it (Shown), not the
+// /proc/self/fd path the call may really use (Target).
+func mount(tr *trace.Tracer, c mountCall) error {
 	tr.Helper() // the trace names the line that asked for this mount
-	err := unix.Mount(source, target, fstype, flags, data)
+	err := unix.Mount(c.Source, c.Target, c.FSType, c.Flags, c.Data)
 	if tr.Enabled() {
-		call := fmt.Sprintf("unix.Mount(%q, %q, %q, %s, %q)", source, target, fstype, flagNames(flags), data)
-		tr.Step(step, shell, call, err)
+		call := fmt.Sprintf("unix.Mount(%q, %q, %q, %s, %q)", c.Source, c.Target, c.FSType, flagNames(c.Flags), c.Data)
+		tr.Step(c.Step, c.Shell, call, err)
 	}
 	if err != nil {
-		return fmt.Errorf("mount %s on %s: %w", fstypeOr(fstype, source), shown, err)
+		return fmt.Errorf("mount %s on %s: %w", fstypeOr(c.FSType, c.Source), c.Shown, err)
 	}
 	return nil
 }
@@ -50,7 +67,8 @@ var mountFlagNames = []struct {
 	{unix.MS_NODIRATIME, "MS_NODIRATIME"}, {unix.MS_BIND, "MS_BIND"}, {unix.MS_MOVE, "MS_MOVE"},
 	{unix.MS_REC, "MS_REC"}, {unix.MS_UNBINDABLE, "MS_UNBINDABLE"}, {unix.MS_PRIVATE, "MS_PRIVATE"},
 	{unix.MS_SLAVE, "MS_SLAVE"}, {unix.MS_SHARED, "MS_SHARED"}, {unix.MS_RELATIME, "MS_RELATIME"},
-	{unix.MS_STRICTATIME, "MS_STRICTATIME"},
+	{unix.MS_STRICTATIME, "MS_STRICTATIME"}, {unix.MS_LAZYTIME, "MS_LAZYTIME"}, {unix.MS_I_VERSION, "MS_I_VERSION"},
+	{unix.MS_POSIXACL, "MS_POSIXACL"}, {unix.MS_SILENT, "MS_SILENT"}, {unix.MS_NOSYMFOLLOW, "MS_NOSYMFOLLOW"},
 }
 
 // flagNames spells mount flags as the constants a learner can grep for.
@@ -90,8 +108,8 @@ func remountBind(tr *trace.Tracer, dest string, bound *os.File, add uintptr) err
 			names += "," + r.name
 		}
 	}
-	return mount(tr, "remount "+dest, "mount -o remount,bind"+names+" $ROOTFS"+dest,
-		"", procSelfFd(bound), dest, "", unix.MS_BIND|unix.MS_REMOUNT|flags, "")
+	return mount(tr, mountCall{Step: "remount " + dest, Shell: "mount -o remount,bind" + names + " $ROOTFS" + dest,
+		Target: procSelfFd(bound), Shown: dest, Flags: unix.MS_BIND | unix.MS_REMOUNT | flags})
 }
 
 // restrictions are the flags a remount must keep, with mount(8)'s names

@@ -33,9 +33,14 @@ import (
 	"github.com/kobako/kobako/internal/trace"
 )
 
+// mountInRoot makes one mount of the config under the root: a bind (plain
+// or idmapped), a tmpfs that starts with a copy of the image's directory,
+// or any other new file system; then runc's recursive attributes and the
+// propagation, each a call of its own.
 func mountInRoot(root *os.File, m specs.Mount, tr *trace.Tracer) error {
-	if !path.IsAbs(m.Destination) {
-		return fmt.Errorf("mount destination %q must be an absolute path", m.Destination)
+	// The same check as at create: an unknown word never reaches the kernel.
+	if err := checkMount(m); err != nil {
+		return fmt.Errorf("mount %s: %w", m.Destination, err)
 	}
 	opts := parseMountOptions(m.Options)
 	// proc and sysfs on a symlink is how CVE-2019-19921 redirected the
@@ -47,10 +52,18 @@ func mountInRoot(root *os.File, m specs.Mount, tr *trace.Tracer) error {
 		}
 	}
 	var err error
-	if opts.flags&unix.MS_BIND != 0 || m.Type == "bind" {
+	switch {
+	case opts.isBind(m.Type) && isIdmapped(m, opts):
+		err = mountIdmapped(root, m, opts, tr)
+	case opts.isBind(m.Type):
 		err = mountBind(root, m, opts, tr)
-	} else {
+	case opts.tmpcopyup:
+		err = mountTmpcopyup(root, m, opts, tr)
+	default:
 		err = mountNew(root, m, opts, tr)
+	}
+	if err == nil && !opts.recursive.empty() {
+		err = setRecursive(root, m.Destination, opts.recursive, tr)
 	}
 	if err != nil || opts.propagation == 0 {
 		return err
@@ -66,7 +79,8 @@ func mountNew(root *os.File, m specs.Mount, opts mountOptions, tr *trace.Tracer)
 		return err
 	}
 	defer target.Close()
-	return mount(tr, "mount "+m.Destination, shellTwin(m), m.Source, procSelfFd(target), m.Destination, m.Type, opts.flags, opts.data)
+	return mount(tr, mountCall{Step: "mount " + m.Destination, Shell: shellTwin(m),
+		Source: m.Source, Target: procSelfFd(target), Shown: m.Destination, FSType: m.Type, Flags: opts.flags, Data: opts.dataString()})
 }
 
 // mountBind binds the source, from its fd, then remounts for flags such
@@ -86,9 +100,16 @@ func mountBind(root *os.File, m specs.Mount, opts mountOptions, tr *trace.Tracer
 		return err
 	}
 	bindFlags := unix.MS_BIND | opts.flags&unix.MS_REC
-	if err := mount(tr, "bind "+m.Destination, shellTwin(m), procSelfFd(source), procSelfFd(target), m.Destination, "", uintptr(bindFlags), ""); err != nil {
+	if err := mount(tr, mountCall{Step: "bind " + m.Destination, Shell: shellTwin(m),
+		Source: procSelfFd(source), Target: procSelfFd(target), Shown: m.Destination, Flags: uintptr(bindFlags)}); err != nil {
 		return fmt.Errorf("bind %s: %w", m.Source, err)
 	}
+	return remountBound(root, m.Destination, opts, tr)
+}
+
+// remountBound gives a bind just made the flags its first call could not
+// set (ro, nosuid, nosymfollow …).
+func remountBound(root *os.File, dest string, opts mountOptions, tr *trace.Tracer) error {
 	rest := opts.flags &^ (unix.MS_BIND | unix.MS_REC)
 	if rest == 0 {
 		return nil
@@ -96,32 +117,51 @@ func mountBind(root *os.File, m specs.Mount, opts mountOptions, tr *trace.Tracer
 	// The old handle names what lies under the new mount, and a remount
 	// through it would act on that mount, not ours (EINVAL for a mount
 	// that is no bind): resolve again, to the bind just made.
-	bound, err := pathrs.OpenatInRoot(root, m.Destination)
+	bound, err := pathrs.OpenatInRoot(root, dest)
 	if err != nil {
-		return fmt.Errorf("reopen mount %s: %w", m.Destination, err)
+		return fmt.Errorf("reopen mount %s: %w", dest, err)
 	}
 	defer bound.Close()
-	if err := remountBind(tr, m.Destination, bound, rest); err != nil {
+	if err := remountBind(tr, dest, bound, rest); err != nil {
 		return err
 	}
-	if bindFlags&unix.MS_REC == 0 || rest&unix.MS_RDONLY == 0 {
+	if opts.flags&unix.MS_REC == 0 || rest&unix.MS_RDONLY == 0 || opts.recursive.set&unix.MOUNT_ATTR_RDONLY != 0 {
 		return nil
 	}
-	return readOnlyBelow(tr, m.Destination, bound)
+	// rbind,ro: the remount reached the top mount only, and the mounts
+	// that came along (the host's under /sys, say) would stay writable.
+	// Docker 25 makes them read-only too, with the call of "rro".
+	return setRecursiveOn(tr, dest, bound, recursiveAttrs{set: unix.MOUNT_ATTR_RDONLY, words: []string{"rro"}})
 }
 
-// readOnlyBelow makes every mount under a read-only rbind read-only too:
-// the remount reaches the top one only, and the mounts that came along
-// (the host's under /sys, say) would stay writable. Docker 25 does the
-// same, with the same call (mount_setattr(2), Linux 5.12).
-func readOnlyBelow(tr *trace.Tracer, dest string, target *os.File) error {
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-	// mount -o remount,bind,ro,X-mount.recursive $ROOTFS$DEST (util-linux 2.39)
-	err := unix.MountSetattr(int(target.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr)
-	tr.Step("make "+dest+" read-only all the way down", "mount -o remount,bind,ro,X-mount.recursive "+dest,
-		"unix.MountSetattr(fd, \"\", AT_EMPTY_PATH|AT_RECURSIVE, {MOUNT_ATTR_RDONLY})", err)
+// setRecursive applies runc's recursive words (rro, rnosuid …) to the
+// mount at dest and to every mount below it.
+func setRecursive(root *os.File, dest string, attrs recursiveAttrs, tr *trace.Tracer) error {
+	// The mount just made, not what lies under it: resolve again.
+	target, err := pathrs.OpenatInRoot(root, dest)
 	if err != nil {
-		return fmt.Errorf("mount_setattr %s read-only, recursively: %w", dest, err)
+		return fmt.Errorf("reopen mount %s: %w", dest, err)
+	}
+	defer target.Close()
+	return setRecursiveOn(tr, dest, target, attrs)
+}
+
+// setRecursiveOn calls mount_setattr(2) with AT_RECURSIVE (Linux 5.12):
+// unlike a remount, it reaches every mount of the tree at once.
+func setRecursiveOn(tr *trace.Tracer, dest string, target *os.File, attrs recursiveAttrs) error {
+	tr.Helper()
+	attr := unix.MountAttr{Attr_set: attrs.set, Attr_clr: attrs.clear}
+	// mount -o remount,bind,ro=recursive $ROOTFS$DEST (util-linux 2.39)
+	err := unix.MountSetattr(int(target.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr)
+	step := "set " + attrs.String() + " on " + dest + ", all the way down"
+	if attrs.String() == "rro" {
+		step = "make " + dest + " read-only all the way down"
+	}
+	tr.Step(step,
+		"mount -o remount,bind,"+attrs.shellWords()+" $ROOTFS"+dest,
+		fmt.Sprintf("unix.MountSetattr(fd, \"\", AT_EMPTY_PATH|AT_RECURSIVE, {set: %#x, clear: %#x})", attrs.set, attrs.clear), err)
+	if err != nil {
+		return fmt.Errorf("mount_setattr %s %s, recursively: %w", dest, attrs, err)
 	}
 	return nil
 }
@@ -134,7 +174,8 @@ func setPropagation(root *os.File, dest string, flags uintptr, tr *trace.Tracer)
 		return fmt.Errorf("reopen mount %s: %w", dest, err)
 	}
 	defer target.Close()
-	return mount(tr, "set propagation of "+dest, "mount --make-"+propagationName(flags)+" "+dest, "", procSelfFd(target), dest, "", flags, "")
+	return mount(tr, mountCall{Step: "set propagation of " + dest, Shell: "mount --make-" + propagationName(flags) + " $ROOTFS" + dest,
+		Target: procSelfFd(target), Shown: dest, Flags: flags})
 }
 
 // openBindTarget makes the mount point (a directory, or an empty file for
@@ -235,15 +276,22 @@ func procSelfFd(f *os.File) string {
 	return fmt.Sprintf("/proc/self/fd/%d", f.Fd())
 }
 
-// shellTwin writes a mount the way mount(8) takes it.
+// shellTwin writes a mount the way mount(8) takes it: runc's own words
+// (tmpcopyup, rro …) are steps of their own, and not mount(8)'s.
 func shellTwin(m specs.Mount) string {
 	var b strings.Builder
 	b.WriteString("mount")
 	if m.Type != "" && m.Type != "bind" {
 		b.WriteString(" -t " + m.Type)
 	}
-	if len(m.Options) > 0 {
-		b.WriteString(" -o " + strings.Join(m.Options, ","))
+	var words []string
+	for _, o := range m.Options {
+		if _, runcs := recursiveFlags[o]; !runcs && o != "tmpcopyup" && o != "idmap" && o != "ridmap" {
+			words = append(words, o)
+		}
+	}
+	if len(words) > 0 {
+		b.WriteString(" -o " + strings.Join(words, ","))
 	}
 	fmt.Fprintf(&b, " %s $ROOTFS%s", m.Source, m.Destination)
 	return b.String()

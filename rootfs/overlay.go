@@ -65,7 +65,8 @@ func (o *Overlay) mount(target string, tr *trace.Tracer) error {
 		return err
 	}
 	// mount -t overlay overlay -o lowerdir=…,upperdir=…,workdir=… $ROOTFS
-	err = mount(tr, "mount the overlay root", "mount -t overlay overlay -o "+data+" "+target, "overlay", target, target, "overlay", 0, data)
+	err = mount(tr, mountCall{Step: "mount the overlay root", Shell: "mount -t overlay overlay -o " + data + " " + target,
+		Source: "overlay", Target: target, Shown: target, FSType: "overlay", Data: data})
 	if errors.Is(err, unix.EINVAL) && len(o.IDMapped) > 0 {
 		return fmt.Errorf("%w (overlayfs takes idmapped layers since Linux 5.19)", err)
 	}

@@ -52,7 +52,8 @@ func PivotRoot(root string, tr *trace.Tracer) error {
 	}
 	// Make it a slave first, so the unmount below cannot propagate to the
 	// host's mounts. mount --make-rslave .
-	if err := mount(tr, "keep the old root's unmount private", "mount --make-rslave .", "", ".", "old root", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+	if err := mount(tr, mountCall{Step: "keep the old root's unmount private", Shell: "mount --make-rslave .",
+		Target: ".", Shown: "old root", Flags: unix.MS_SLAVE | unix.MS_REC}); err != nil {
 		return err
 	}
 	// umount -l .

@@ -9,9 +9,11 @@ package rootfs
 //	ln -sf /dev/pts/ptmx $ROOTFS/dev/ptmx
 //	touch $ROOTFS/dev/null && mount --bind /dev/null $ROOTFS/dev/null
 //
-// and, last, what the article leaves out: the masked and read-only paths
-// of /proc and /sys (masks.go), and with --read-only the root itself
-// made read-only (mount -o remount,bind,ro $ROOTFS).
+// and what the article leaves out: the config's sysctls, written in the
+// container's /proc (sysctl.go); then, last, the masked and read-only
+// paths of /proc and /sys (masks.go), and with --read-only the root itself
+// made read-only (mount -o remount,bind,ro $ROOTFS). Before all of it,
+// propagation is cut (propagation.go).
 //
 // All of it works in a user namespace too (`unshare -muinpfr`): the new
 // namespaces belong to it, so its root may mount proc, sysfs, devpts,
@@ -48,12 +50,13 @@ type Setup struct {
 }
 
 // Prepare builds the container's file system at root, in the init's new
-// mount namespace: nothing it mounts is ever seen by the host.
+// mount namespace: nothing it mounts is seen by the host, unless the
+// config's rootfsPropagation (shared) or a mount's own (rshared) says so.
 func Prepare(root string, s Setup, tr *trace.Tracer) error {
 	// First, cut propagation to the host: without it, a mount made here
 	// could appear on the host if / is a shared mount (systemd makes it so).
-	// mount --make-rslave /
-	if err := mount(tr, "stop mount propagation to the host", "mount --make-rslave /", "", "/", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+	// mount --make-rslave / (or the config's rootfsPropagation: propagation.go)
+	if err := isolateRoot(root, s.Propagation, tr); err != nil {
 		return err
 	}
 	if err := mountRoot(root, s.Overlay, tr); err != nil {
@@ -78,6 +81,11 @@ func Prepare(root string, s Setup, tr *trace.Tracer) error {
 	}
 	// After the mounts: /dev is the tmpfs just mounted, not the image's.
 	if err := makeDev(rootDir, s.Devices, tr); err != nil {
+		return err
+	}
+	// sysctl -w …: in the container's /proc, mounted above, while
+	// /proc/sys is still writable — the masks below make it read-only.
+	if err := writeSysctls(rootDir, s.Sysctl, tr); err != nil {
 		return err
 	}
 	// On top of every mount above: /proc and /sys are mounted, and
@@ -118,5 +126,6 @@ func mountRoot(root string, overlay *Overlay, tr *trace.Tracer) error {
 		return overlay.mount(root, tr)
 	}
 	// mount --rbind $ROOTFS $ROOTFS
-	return mount(tr, "make the rootfs a mount point", "mount --rbind "+root+" "+root, root, root, root, "", unix.MS_BIND|unix.MS_REC, "")
+	return mount(tr, mountCall{Step: "make the rootfs a mount point", Shell: "mount --rbind " + root + " " + root,
+		Source: root, Target: root, Shown: root, Flags: unix.MS_BIND | unix.MS_REC})
 }

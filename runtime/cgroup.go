@@ -7,6 +7,7 @@ package runtime
 // cgroup becomes its "/".
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -37,6 +38,35 @@ func (r *Runtime) joinCgroup(spec *specs.Spec, layout *cgroups.Layout, p *Proces
 		return fmt.Errorf("set cgroup limits: %w", err)
 	}
 	return nil
+}
+
+// checkCgroup refuses at create time, before anything is made, what
+// joinCgroup would refuse later (cgroups.Check): an engine must hear "no"
+// before it is told "created". Limits with no cgroupsPath are refused
+// too: they would be silently not applied. (runc would then make a cgroup
+// under its own; kobako never nests under its caller's cgroup, so the
+// caller chooses: cgroups.ContainerParent.)
+func checkCgroup(linux *specs.Linux) error {
+	if linux == nil {
+		return nil
+	}
+	if linux.CgroupsPath == "" {
+		if asksForLimits(linux.Resources) {
+			return errors.New("linux.resources needs linux.cgroupsPath: set it (like /kobako/<id>), or drop the limits")
+		}
+		return nil
+	}
+	layout, err := cgroups.Detect()
+	if err != nil {
+		return err
+	}
+	return cgroups.Check(layout, linux.CgroupsPath, linux.Resources)
+}
+
+// asksForLimits says whether r asks the cgroup for anything.
+func asksForLimits(r *specs.LinuxResources) bool {
+	return r != nil && (r.Memory != nil || r.CPU != nil || r.Pids != nil || r.BlockIO != nil || len(r.Devices) > 0 ||
+		len(r.Unified) > 0 || len(r.HugepageLimits) > 0 || r.Network != nil || len(r.Rdma) > 0)
 }
 
 // Cgroup returns the manager of a container's cgroup, or nil if it has

@@ -133,7 +133,8 @@ func withoutRootPrivileges(spec *specs.Spec) error {
 }
 
 // checkRootlessLimits refuses limits a user's container could not get: it
-// has a cgroup only inside a subtree delegated to the user, on cgroup v2.
+// has a cgroup only where cgroups.ContainerParent finds one for the user
+// (a subtree delegated to it, on cgroup v2).
 func checkRootlessLimits(r *specs.LinuxResources) error {
 	if r.Memory == nil && r.CPU == nil && r.Pids == nil {
 		return nil
@@ -142,13 +143,9 @@ func checkRootlessLimits(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	if layout.Mode == cgroups.V1 {
-		return errors.New("limits (--memory, --cpus, --pids-limit …) need a cgroup, and cgroup v1 cannot be delegated to a user: " +
-			"run as root, or use a cgroup v2 host with systemd delegation")
-	}
-	if _, err := cgroups.DelegatedParent(layout); err != nil {
+	if _, err := cgroups.ContainerParent(layout, os.Geteuid()); err != nil {
 		return fmt.Errorf("limits (--memory, --cpus, --pids-limit …) need a cgroup a user may make: %w; "+
-			"run kobako in a delegated one (systemd-run --user --scope -p Delegate=yes kobako run …), or as root", err)
+			"run as root, or on a cgroup v2 host in a delegated cgroup (systemd-run --user --scope -p Delegate=yes kobako run …)", err)
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func compile(s *specs.LinuxSeccomp) (compiled, error) {
 	}
 	r := rules{plain: map[string]seccomp.Action{}, byArgs: map[string]*argRule{}}
 	for i, rule := range s.Syscalls {
-		if err := r.add(rule, table); err != nil {
+		if err := r.add(rule, defaultAction, table); err != nil {
 			return compiled{}, fmt.Errorf("syscalls[%d] (%v): %w", i, rule.Names, err)
 		}
 	}
@@ -172,17 +172,33 @@ func withData(action seccomp.Action, errnoRet *uint, lowest, highest uint) (secc
 	return action | seccomp.Action(data), nil
 }
 
-// add sorts one OCI rule in. A name decided twice the same way is fine
-// (docker's default allows bpf for CAP_SYS_ADMIN and for CAP_BPF); decided
-// two different ways, it is refused: libseccomp would pick one by its own
-// precedence, and a profile should not need anyone to know which.
-func (r *rules) add(rule specs.LinuxSyscall, table *arch.Info) error {
+// add sorts one OCI rule in. A system call named by more than one rule
+// is decided as runc 1.1 decides it, with libseccomp 2.5 underneath
+// (runc's libcontainer/seccomp matchCall, libseccomp's db_rule_add), so
+// that a profile an engine wrote for runc means the same here:
+//
+//   - a rule whose action is the default action is skipped (runc does so
+//     since 1.0.1: libseccomp refuses such a rule, and podman writes them);
+//   - of the rules without args, the first one wins: libseccomp keeps the
+//     first and quietly drops the others (podman's profile allows setns in
+//     its long list, and lists it again under "errno 1" for containers
+//     without CAP_SYS_ADMIN: setns is allowed, under runc and here);
+//   - a rule without args wins over rules with args, before or after it
+//     (libseccomp clears a call's argument tree when a rule without args
+//     comes, and drops the rules with args that come after one);
+//   - rules with args and the same action are alternatives (either may
+//     match). libseccomp can also merge rules with args and different
+//     actions; kobako cannot, and says so.
+func (r *rules) add(rule specs.LinuxSyscall, defaultAction seccomp.Action, table *arch.Info) error {
 	if len(rule.Names) == 0 {
 		return errors.New("no names")
 	}
 	action, err := actionOf(rule.Action, rule.ErrnoRet)
 	if err != nil {
 		return err
+	}
+	if action == defaultAction {
+		return nil // redundant: what is not named gets it anyway
 	}
 	when, err := conditionsOf(rule.Args)
 	if err != nil {
@@ -192,8 +208,8 @@ func (r *rules) add(rule specs.LinuxSyscall, table *arch.Info) error {
 		if _, ok := table.SyscallNames[name]; !ok {
 			continue // not a call of this machine (chown32 on x86_64)
 		}
-		plain, isPlain := r.plain[name]
-		byArgs, isByArgs := r.byArgs[name]
+		_, isPlain := r.plain[name]
+		byArgs := r.byArgs[name]
 		switch {
 		case !r.has(name) && when == nil:
 			r.plain[name] = action
@@ -201,15 +217,16 @@ func (r *rules) add(rule specs.LinuxSyscall, table *arch.Info) error {
 		case !r.has(name):
 			r.byArgs[name] = &argRule{action: action, when: slices.Clone(when)}
 			r.names = append(r.names, name)
-		case isPlain && when == nil && plain == action:
-		case isByArgs && when != nil && byArgs.action == action:
+		case isPlain:
+			// The first rule without args stays, whatever comes after.
+		case when == nil:
+			// A rule without args replaces the rules with args.
+			delete(r.byArgs, name)
+			r.plain[name] = action
+		case byArgs.action == action:
 			byArgs.when = append(byArgs.when, when...) // one more alternative
-		case isPlain && when == nil:
-			return fmt.Errorf("%s has two actions, %s and %s: keep one", name, describe(plain), describe(action))
-		case isByArgs && when != nil:
-			return fmt.Errorf("%s: its rules with args have two actions, %s and %s: kobako needs one", name, describe(byArgs.action), describe(action))
 		default:
-			return fmt.Errorf("%s has rules both with and without args: keep one kind", name)
+			return fmt.Errorf("%s: its rules with args have two actions, %s and %s: kobako needs one", name, describe(byArgs.action), describe(action))
 		}
 	}
 	return nil

@@ -227,7 +227,6 @@ func TestArgs(t *testing.T) {
 // What kobako cannot express is refused, with a word on why.
 func TestCompileRefuses(t *testing.T) {
 	requireNativeFilter(t)
-	read := specs.LinuxSyscall{Names: []string{"read"}, Action: specs.ActAllow}
 	withRule := func(rules ...specs.LinuxSyscall) specs.LinuxSeccomp {
 		return specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: rules}
 	}
@@ -248,8 +247,6 @@ func TestCompileRefuses(t *testing.T) {
 		"never matches":            withRule(onArg(specs.LinuxSeccompArg{Op: specs.OpMaskedEqual, Value: 0x10, ValueTwo: 0x20})),
 		"matches every call":       withRule(onArg(specs.LinuxSeccompArg{Op: specs.OpMaskedEqual})),
 		"no names":                 withRule(specs.LinuxSyscall{Action: specs.ActAllow}),
-		"two actions, allow and":   withRule(read, specs.LinuxSyscall{Names: []string{"read"}, Action: specs.ActKillProcess}),
-		"both with and without":    withRule(read, specs.LinuxSyscall{Names: []string{"read"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Op: specs.OpEqualTo}}}),
 		"rules with args have two": withRule(onArg(specs.LinuxSeccompArg{Op: specs.OpEqualTo, Value: 1}), specs.LinuxSyscall{Names: []string{"socket"}, Action: specs.ActLog, Args: []specs.LinuxSeccompArg{{Op: specs.OpEqualTo, Value: 2}}}),
 	} {
 		_, err := compile(&s)
@@ -296,4 +293,36 @@ func TestDefaultErrno(t *testing.T) {
 		want[eperm] = []call{{number: 20, arch: unix.AUDIT_ARCH_I386}}
 	}
 	expect(t, "defaultErrnoRet ENXIO", s, want)
+}
+
+// A call named by several rules is decided as under runc 1.1 and
+// libseccomp 2.5 (see rules.add).
+func TestTwoActionsFollowRunc(t *testing.T) {
+	requireNativeFilter(t)
+	plain := func(name string, action specs.LinuxSeccompAction) specs.LinuxSyscall {
+		return specs.LinuxSyscall{Names: []string{name}, Action: action}
+	}
+	onArg := func(name string, action specs.LinuxSeccompAction, value uint64) specs.LinuxSyscall {
+		return specs.LinuxSyscall{Names: []string{name}, Action: action,
+			Args: []specs.LinuxSeccompArg{{Index: 0, Op: specs.OpEqualTo, Value: value}}}
+	}
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+		// The first rule without args wins: setns allowed, as podman means.
+		plain("setns", specs.ActAllow), plain("setns", specs.ActErrno),
+		plain("unshare", specs.ActKillProcess), plain("unshare", specs.ActAllow),
+		// A rule without args wins over rules with args, before or after.
+		onArg("socket", specs.ActAllow, unix.AF_INET), plain("socket", specs.ActKillProcess),
+		plain("personality", specs.ActAllow), onArg("personality", specs.ActKillProcess, 8),
+		// A rule with the default action is skipped: its args are never
+		// compared, so its "two actions" with the rule after do not count.
+		onArg("mkdirat", specs.ActErrno, 1), onArg("mkdirat", specs.ActAllow, 2),
+		// … nor is it the "first rule": the allow after it is.
+		plain("fchdir", specs.ActErrno), plain("fchdir", specs.ActAllow),
+	}}
+	kill := uint32(unix.SECCOMP_RET_KILL_PROCESS)
+	expect(t, "two actions", s, map[uint32][]call{
+		allow: {{name: "setns"}, {name: "personality", args: [6]uint64{8}}, {name: "mkdirat", args: [6]uint64{2}}, {name: "fchdir"}},
+		eperm: {{name: "mkdirat", args: [6]uint64{1}}},
+		kill:  {{name: "unshare"}, {name: "socket", args: [6]uint64{unix.AF_INET}}},
+	})
 }

@@ -19,6 +19,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Check compiles s and throws the programs away: what Load would refuse,
+// refused at create time, before the engine is told "created" (a seccomp
+// agent, SCMP_ACT_NOTIFY, an unknown flag or comparison). No profile (nil)
+// is no filter, which is fine.
+func Check(s *specs.LinuxSeccomp) error {
+	if s == nil {
+		return nil
+	}
+	if _, err := compile(s); err != nil {
+		return fmt.Errorf("seccomp: %w", err)
+	}
+	return nil
+}
+
 // Load compiles s and installs it on the calling thread, and on nothing
 // else: the caller must be on a locked OS thread (runtime.LockOSThread)
 // and execve from it, as the container's init does, right after setting

@@ -56,6 +56,8 @@ var probes = map[string]func() unix.Errno{
 	// unsigned int): go-seccomp-bpf's own program would take it for write.
 	// This one gets through before Load, in this throwaway child.
 	"personality": func() unix.Errno { return rawSyscall(unix.SYS_PERSONALITY, unix.SYS_WRITE<<32|addrNoRandomize) },
+	// setns(-1, 0): EBADF.
+	"setns": func() unix.Errno { return rawSyscall(unix.SYS_SETNS, ^uintptr(0), 0) },
 	// mkdirat(-1, NULL, 0): EFAULT.
 	"mkdirat": func() unix.Errno { return rawSyscall(unix.SYS_MKDIRAT, ^uintptr(0), 0, 0) },
 }
