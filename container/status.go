@@ -35,15 +35,16 @@ func (s *Store) Status(c *Container) (Status, error) {
 		return Status{}, err
 	}
 	out := Status{State: st.Status}
+	if st.Status == runtime.StatePaused {
+		// runc's fifth status; docker's words are "running" and "paused".
+		out.State, out.Paused = specs.StateRunning, true
+	}
 	if st.Status == specs.StateStopped {
 		out.Restarting = s.restarting(c)
 	}
 	if st.Status != specs.StateStopped {
 		out.Pid = st.Pid
 		out.Namespaces = namespaceInodes(st.Pid)
-	}
-	if st.Status == specs.StateRunning {
-		out.Paused = s.Paused(c)
 	}
 	return out, nil
 }

@@ -21,6 +21,10 @@ package rootfs
 //	mount --bind /sys/fs/cgroup/memory/kobako/$ID $ROOTFS/sys/fs/cgroup/memory
 //	mount -o remount,bind,ro $ROOTFS/sys/fs/cgroup/memory
 //
+// A container without a cgroup namespace of its own (podman and docker
+// configs leave it out) would see the host's whole tree in a fresh mount:
+// it gets its own cgroup directories bound in the same way, as runc does.
+//
 // A container with no cgroup of its own (a user's, without delegation)
 // gets an empty read-only tmpfs: a cgroup mount would show the cgroup of
 // whoever started it — on a v1 host, the whole host's tree.
@@ -47,6 +51,9 @@ type Cgroupfs struct {
 	// Path is the container's own cgroup in each hierarchy (/kobako/<id>),
 	// what a user namespace may have to bind; "" for none, and nothing shown.
 	Path string `json:"path,omitempty"`
+	// BindOwn: the container has no cgroup namespace of its own, so a
+	// fresh mount would show the host's root; bind its own cgroup instead.
+	BindOwn bool `json:"bindOwn,omitempty"`
 }
 
 // CgroupHierarchy is one v1 hierarchy: its directory name under
@@ -68,6 +75,9 @@ func mountCgroupfs(root *os.File, m specs.Mount, cg *Cgroupfs, tr *trace.Tracer)
 		return mountCgroupAt(root, m.Destination, "tmpfs", "mode=755", opts.flags, tr)
 	}
 	if cg.V2 {
+		if cg.BindOwn {
+			return bindOwnCgroup(root, m.Destination, cg.Host, cg.Path, opts.flags, tr)
+		}
 		err := mountCgroupAt(root, m.Destination, "cgroup2", "", opts.flags, tr)
 		if errors.Is(err, unix.EPERM) {
 			return bindOwnCgroup(root, m.Destination, cg.Host, cg.Path, opts.flags, tr)
@@ -80,8 +90,10 @@ func mountCgroupfs(root *os.File, m specs.Mount, cg *Cgroupfs, tr *trace.Tracer)
 	}
 	for _, h := range cg.V1 {
 		dest := path.Join(m.Destination, h.Dir)
-		err := mountCgroupAt(root, dest, "cgroup", h.Controllers, opts.flags, tr)
-		if errors.Is(err, unix.EPERM) {
+		var err error
+		if cg.BindOwn {
+			err = bindOwnCgroup(root, dest, h.Host, cg.Path, opts.flags, tr)
+		} else if err = mountCgroupAt(root, dest, "cgroup", h.Controllers, opts.flags, tr); errors.Is(err, unix.EPERM) {
 			// A user namespace (see the top).
 			err = bindOwnCgroup(root, dest, h.Host, cg.Path, opts.flags, tr)
 		}

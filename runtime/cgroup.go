@@ -98,10 +98,13 @@ func cgroupfsFor(l *cgroups.Layout, linux *specs.Linux) *rootfs.Cgroupfs {
 	if linux != nil {
 		cgroupPath = linux.CgroupsPath
 	}
+	// Without a cgroup namespace of its own (podman's and docker's configs)
+	// a fresh mount would show the host's root: bind the container's own.
+	bindOwn := !newNamespace(linux, specs.CgroupNamespace)
 	if l.Mode == cgroups.V2 {
-		return &rootfs.Cgroupfs{V2: true, Host: l.V2, Path: cgroupPath}
+		return &rootfs.Cgroupfs{V2: true, Host: l.V2, Path: cgroupPath, BindOwn: bindOwn}
 	}
-	cg := rootfs.Cgroupfs{Path: cgroupPath}
+	cg := rootfs.Cgroupfs{Path: cgroupPath, BindOwn: bindOwn}
 	for mnt, controllers := range l.Hierarchies() {
 		cg.V1 = append(cg.V1, rootfs.CgroupHierarchy{Dir: filepath.Base(mnt), Host: mnt, Controllers: controllers})
 	}

@@ -60,18 +60,29 @@ type ExecOptions struct {
 	ConsoleSize *pty.Winsize
 	// Seccomp is the container's filter, which the process gets too.
 	Seccomp *specs.LinuxSeccomp
+	// ConsoleSocket, with a terminal, is where an engine waits for the
+	// pty master (console_socket.go); Process.Console is then nil.
+	ConsoleSocket string
+	// PidFile gets the process's host pid once it has started.
+	PidFile string
+	// PreserveFDs is how many descriptors from 3 on the process inherits
+	// as they are (runc's --preserve-fds), besides stdio.
+	PreserveFDs int
 }
 
-// Exec starts opts.Process inside container id and returns it; Wait
-// waits for it like for a container's init.
+// Exec starts opts.Process inside container id (created or running) and
+// returns it; Wait waits for it like for a container's init.
 func (r *Runtime) Exec(id string, opts ExecOptions) (*Process, error) {
 	r.nameInTrace(id, "")
 	st, err := r.loadState(id)
 	if err != nil {
 		return nil, err
 	}
-	if st.Status != specs.StateRunning {
-		return nil, fmt.Errorf("container %s is not running (%s): start it first", id, st.Status)
+	if err := execAllowed(st); err != nil {
+		return nil, err
+	}
+	if opts.ConsoleSocket != "" && !opts.Process.Terminal {
+		return nil, errors.New("a console socket is for a terminal: set process.terminal (--tty), or leave out --console-socket")
 	}
 	// A user namespace cannot be joined from Go (userns.go says why).
 	if err := checkJoinable(id, st.Pid); err != nil {
@@ -92,21 +103,78 @@ func (r *Runtime) Exec(id string, opts ExecOptions) (*Process, error) {
 		return nil, err
 	}
 	defer self.Close()
-	cfg := initConfig{ID: id, Spec: execSpec(opts), Trace: r.Tracer.Config(), Exec: true}
-	type started struct {
-		proc *Process
-		err  error
+	cfg := initConfig{ID: id, Spec: execSpec(opts), Trace: r.Tracer.Config(), Exec: true, PreserveFDs: opts.PreserveFDs}
+	var proc *Process
+	onThrowawayThread(func() {
+		proc, err = r.startJoined(st.Pid, nsFiles, mgr, cfg, self, opts.Stdio)
+	})
+	if err != nil {
+		return nil, err
 	}
-	done := make(chan started, 1)
+	if err := handOver(proc, opts); err != nil {
+		proc.kill() // nobody would hold its terminal, or know its pid
+		return nil, err
+	}
+	return proc, nil
+}
+
+// onThrowawayThread runs work on an OS thread of its own, locked to it,
+// which ends with it (no UnlockOSThread, on purpose): joined to the
+// container's namespaces and cgroup, it must never run anything else.
+//
+// Not on the main thread: Go cannot end that one (on Linux the process
+// would become a zombie) and parks it for ever instead — in the
+// container's namespaces, and on cgroup v1 in its cgroup, where a pause
+// would freeze kobako and a `kill --all` kill it. A goroutine that finds
+// itself there keeps the main thread locked, so that a second goroutine
+// cannot get it, hands the work to that one, and gives the untouched
+// main thread back.
+func onThrowawayThread(work func()) {
+	done := make(chan struct{})
 	go func() {
-		// Everything from here on happens on one locked thread, which
-		// dies with this goroutine (no UnlockOSThread, on purpose).
+		defer close(done)
 		goruntime.LockOSThread()
-		proc, err := r.startJoined(st.Pid, nsFiles, mgr, cfg, self, opts.Stdio)
-		done <- started{proc, err}
+		if unix.Gettid() == unix.Getpid() {
+			onThrowawayThread(work)
+			goruntime.UnlockOSThread()
+			return
+		}
+		work()
 	}()
-	res := <-done
-	return res.proc, res.err
+	<-done
+}
+
+// errExecStopped is runc's word for an exec into a stopped container.
+var errExecStopped = errors.New("cannot exec in a stopped container")
+
+// execAllowed refuses, in runc's words, an exec that would hang (into a
+// frozen cgroup) or find nothing to join. A created container may take
+// one, as in runc: its namespaces are all made.
+func execAllowed(st *State) error {
+	switch st.Status {
+	case specs.StateRunning, specs.StateCreated:
+		return nil
+	case StatePaused:
+		return errors.New("cannot exec in a paused container")
+	case specs.StateStopped:
+		return errExecStopped
+	}
+	return fmt.Errorf("container %s is still being created: exec once create has returned", st.ID)
+}
+
+// handOver gives an engine what it waits for once the process runs: the
+// pty master through its console socket (our copy is closed, so the
+// engine alone holds the terminal), and the pid in its pid file.
+func handOver(proc *Process, opts ExecOptions) error {
+	if proc.Console != nil && opts.ConsoleSocket != "" {
+		err := sendToConsoleSocket(opts.ConsoleSocket, proc.Console)
+		proc.Console.Close()
+		proc.Console = nil
+		if err != nil {
+			return err
+		}
+	}
+	return writePidFile(opts.PidFile, proc.Pid)
 }
 
 // execSpec is the config of an exec's init: the process, with its size and
@@ -137,7 +205,7 @@ func openNamespaces(st *State) ([]*os.File, error) {
 	}
 	if !initAlive(st.Pid, st.InitStartTime) {
 		closeAll(files)
-		return nil, fmt.Errorf("%s: %w", st.ID, ErrNotRunning)
+		return nil, errExecStopped // its init ended meanwhile
 	}
 	return files, nil
 }

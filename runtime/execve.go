@@ -11,9 +11,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -124,13 +126,15 @@ func awaitStart(tr *trace.Tracer) error {
 // execCommand replaces the init with the user's command, holding what the
 // spec allows and no more. Nothing of kobako may pass into it: every
 // descriptor above stderr is marked close-on-exec first (the config pipe,
-// the sync socket, the fifo handle, the trace). It runs on the init's
-// locked thread: capabilities, keepcaps and no_new_privs belong to the
-// calling thread, and execve hands on that thread's.
-func execCommand(argv0 string, p *specs.Process, filter *specs.LinuxSeccomp, tr *trace.Tracer) error {
+// the sync socket, the fifo handle, the trace) — only the caller's
+// preserved ones are passed on. It runs on the init's locked thread:
+// capabilities, keepcaps and no_new_privs belong to the calling thread,
+// and execve hands on that thread's.
+func execCommand(argv0 string, p *specs.Process, linux *specs.Linux, preserveFDs int, tr *trace.Tracer) error {
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
+	filter := seccompOf(linux)
 	// Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
 	// the steps below drop: then it comes first, as in runc, and must allow
 	// what follows (docker's profile does).
@@ -143,6 +147,7 @@ func execCommand(argv0 string, p *specs.Process, filter *specs.LinuxSeccomp, tr 
 	if err != nil {
 		return err
 	}
+	caps.ambient = raisableAmbient(caps, tr)
 	// capsh --drop=…: first, while still root, since it needs CAP_SETPCAP.
 	if err := dropBoundingSet(caps, tr); err != nil {
 		return err
@@ -177,14 +182,47 @@ func execCommand(argv0 string, p *specs.Process, filter *specs.LinuxSeccomp, tr 
 			return err
 		}
 	}
+	// umask 0022; setarch linux32: they change nothing of what kobako
+	// does, everything of what the command does.
+	if err := setUmask(p.User.Umask, tr); err != nil {
+		return err
+	}
+	if err := setPersonality(linux, tr); err != nil {
+		return err
+	}
+	// Told before the preserved descriptors move: the trace's own may
+	// be among the numbers they take.
 	tr.Step("exec the command", "exec "+strings.Join(p.Args, " "), fmt.Sprintf("unix.Exec(%q, %q, env)", argv0, p.Args), nil)
+	// exec 3<&8 4<&9 … (--preserve-fds)
+	argv0, restoreSync, err := movePreservedFDs(preserveFDs, argv0)
+	if err != nil {
+		return err
+	}
 	// exec $CMD
 	err = unix.Exec(argv0, p.Args, p.Env)
+	restoreSync() // for Init's report of the failure
 	code := 126
 	if errors.Is(err, unix.ENOENT) {
 		code = 127 // the file, or the interpreter it names, is missing
 	}
 	return &InitError{Code: code, Msg: fmt.Sprintf("exec %s: %v", p.Args[0], err)}
+}
+
+// raisableAmbient keeps the ambient capabilities the kernel can raise:
+// only those both permitted and inheritable (capabilities(7)). `runc spec`
+// writes three ambient ones and no inheritable set (which CVE-2022-29162
+// emptied), and runc runs that config: it skips what cannot be raised, and
+// so does kobako, with a note.
+func raisableAmbient(sets capabilitySets, tr *trace.Tracer) []capability.Cap {
+	var raisable []capability.Cap
+	for _, c := range sets.ambient {
+		if slices.Contains(sets.permitted, c) && slices.Contains(sets.inheritable, c) {
+			raisable = append(raisable, c)
+			continue
+		}
+		tr.Skip(fmt.Sprintf("skip %s of the ambient set: it is not both permitted and inheritable", specName(c)), "capsh --addamb="+capshName(c))
+	}
+	return raisable
 }
 
 // setUser switches to the spec's user: groups, then gid, then uid — uid

@@ -58,7 +58,17 @@ func Init() {
 // runInit reads the config and does what it asks: build a container, or
 // start a process in a running one (kobako exec).
 func runInit(sync int) error {
-	cfg, err := readConfig(childFile(fdConfig, "config"))
+	// Close-on-exec for every descriptor we were given: a hook the init
+	// runs must not inherit the protocol's (the sync socket, the fifo's
+	// handle …), and the command's execve closes them all.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close_range: %w", err)
+	}
+	configFile := childFile(fdConfig, "config")
+	// Open until execve, its number taken (see preserve_fds.go): an
+	// *os.File that is garbage would be closed by its finalizer.
+	defer goruntime.KeepAlive(configFile)
+	cfg, err := readConfig(configFile)
 	if err != nil {
 		return err
 	}
@@ -76,7 +86,7 @@ func runInit(sync int) error {
 		return err
 	}
 	if cfg.Exec {
-		return initProcess(sync, cfg.Spec, tr)
+		return initProcess(sync, cfg, tr)
 	}
 	return initContainer(sync, cfg, tr)
 }
@@ -84,51 +94,30 @@ func runInit(sync int) error {
 func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 	spec := cfg.Spec
 	// Wait for the parent: it may still be writing our uid and gid maps,
-	// putting us into our cgroup. With a user namespace, as root, it sends
-	// the image's idmapped layers along.
-	m, idmapped, err := recvMessage(sync)
-	if err != nil || m.Type != msgContinue {
-		return fmt.Errorf("waiting for the parent: %w %q", err, m.Type)
-	}
-	if cfg.Overlay != nil {
-		cfg.Overlay.IDMapped = inheritedFiles(idmapped, "idmapped layer")
-	}
-	// setpriv --reuid=0 --regid=0: root of our user namespace, now mapped.
-	if err := becomeNamespaceRoot(spec.Linux, tr); err != nil {
+	// putting us into our cgroup.
+	if err := awaitParent(sync, cfg, tr); err != nil {
 		return err
-	}
-	if hasNamespace(spec.Linux, specs.UserNamespace) {
-		if err := makeUndumpable(); err != nil {
-			return err
-		}
 	}
 	// unshare -C: now that we sit in our cgroup, it becomes our "/".
 	if err := enterCgroupNamespace(spec.Linux, tr); err != nil {
 		return err
 	}
-	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the
-	// rootfs; mknod the devices in /dev.
-	setup := rootfs.Setup{
-		Overlay: cfg.Overlay, Mounts: spec.Mounts, Devices: linuxDevices(spec.Linux), Cgroupfs: cfg.Cgroupfs,
-		Masks: rootfs.MasksOf(spec.Linux), Readonly: spec.Root.Readonly, Cwd: spec.Process.Cwd,
+	// mount …; ip link set lo up; hostname $UUID
+	if err := buildContainer(cfg, tr); err != nil {
+		return err
 	}
-	if err := rootfs.Prepare(spec.Root.Path, setup, tr); err != nil {
-		return fmt.Errorf("prepare rootfs: %w", err)
-	}
-	// ip link set lo up: the article's `unshare -n` leaves lo down; docker
-	// brings it up, and so do we, so that 127.0.0.1 works in the container.
-	if hasNamespace(spec.Linux, specs.NetworkNamespace) {
-		if err := netns.LoopbackUp(tr); err != nil {
-			return err
-		}
-	}
-	// hostname $UUID
-	if err := setHostname(spec, tr); err != nil {
+	// The engine's hooks, while the host's root is still in reach:
+	// prestart and createRuntime by the parent, then createContainer here.
+	if err := createHooks(sync, cfg, tr); err != nil {
 		return err
 	}
 	// cd $ROOTFS && pivot_root . . && umount -l . — the robust chroot.
 	if err := rootfs.PivotRoot(spec.Root.Path, tr); err != nil {
 		return fmt.Errorf("change root: %w", err)
+	}
+	// mount --make-rshared / — when the config asks for it (rootfsPropagation)
+	if err := rootfs.SetRootPropagation(setupOf(cfg).Propagation, tr); err != nil {
+		return err
 	}
 	// With -t: a pty from the container's own /dev/pts, its master to the parent.
 	if spec.Process.Terminal {
@@ -150,20 +139,73 @@ func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 	if err := awaitStart(tr); err != nil {
 		return err
 	}
+	// The engine's startContainer hooks, in the container, right before
+	// its command: a failure stops the container.
+	if err := startHooks(cfg, tr); err != nil {
+		return err
+	}
 	p := spec.Process
 	if spec.Annotations[InitAnnotation] == "true" {
 		// exec kobako-init -- $CMD: a PID 1 that reaps and passes signals on
 		argv0, p = withReaper(argv0, p)
 	}
 	// exec $CMD — only returns on failure.
-	return execCommand(argv0, p, seccompOf(spec.Linux), tr)
+	return execCommand(argv0, p, spec.Linux, cfg.PreserveFDs, tr)
+}
+
+// awaitParent waits for the parent's "continue", then takes what its steps
+// gave: the image's idmapped layers (sent along, in a user namespace), and
+// root of the user namespace, now mapped.
+func awaitParent(sync int, cfg *initConfig, tr *trace.Tracer) error {
+	idmapped, err := awaitContinue(sync)
+	if err != nil {
+		return err
+	}
+	if cfg.Overlay != nil {
+		cfg.Overlay.IDMapped = inheritedFiles(idmapped, "idmapped layer")
+	}
+	// setpriv --reuid=0 --regid=0: root of our user namespace, now mapped.
+	if err := becomeNamespaceRoot(cfg.Spec.Linux, tr); err != nil {
+		return err
+	}
+	if hasNamespace(cfg.Spec.Linux, specs.UserNamespace) {
+		return makeUndumpable()
+	}
+	return nil
+}
+
+// buildContainer makes the container from the inside, before pivot_root:
+// its file system, its loopback, its names.
+func buildContainer(cfg *initConfig, tr *trace.Tracer) error {
+	spec := cfg.Spec
+	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the
+	// rootfs; mknod the devices in /dev; sysctl -w the namespaced keys.
+	if err := rootfs.Prepare(spec.Root.Path, setupOf(cfg), tr); err != nil {
+		return fmt.Errorf("prepare rootfs: %w", err)
+	}
+	// ip link set lo up: the article's `unshare -n` leaves lo down; docker
+	// brings it up, and so do we, so that 127.0.0.1 works in the container.
+	// Not in a namespace joined by path: whoever made it (podman, CNI) set
+	// it up, and it is not ours to change.
+	if newNamespace(spec.Linux, specs.NetworkNamespace) {
+		if err := netns.LoopbackUp(tr); err != nil {
+			return err
+		}
+	}
+	// hostname $UUID
+	if err := setHostname(spec, tr); err != nil {
+		return err
+	}
+	// domainname $NAME
+	return setDomainname(spec, tr)
 }
 
 // initProcess is the init of `kobako exec`: born in the container's
 // namespaces and cgroup, it has nothing to build, only its process to
 // prepare — the same steps, user, rlimits, capabilities and all, as the
 // container's own init took for its command.
-func initProcess(sync int, spec *specs.Spec, tr *trace.Tracer) error {
+func initProcess(sync int, cfg *initConfig, tr *trace.Tracer) error {
+	spec := cfg.Spec
 	if spec.Process.Terminal {
 		// A pty from the container's own /dev/pts: the thread that started
 		// us had joined its mount namespace.
@@ -181,7 +223,7 @@ func initProcess(sync int, spec *specs.Spec, tr *trace.Tracer) error {
 		return err
 	}
 	// exec $CMD — only returns on failure.
-	return execCommand(argv0, spec.Process, seccompOf(spec.Linux), tr)
+	return execCommand(argv0, spec.Process, spec.Linux, cfg.PreserveFDs, tr)
 }
 
 // makeUndumpable: until its execve this process holds kobako's descriptors
@@ -227,4 +269,17 @@ func seccompOf(linux *specs.Linux) *specs.LinuxSeccomp {
 		return nil
 	}
 	return linux.Seccomp
+}
+
+// setupOf is what the config asks rootfs.Prepare to build.
+func setupOf(cfg *initConfig) rootfs.Setup {
+	spec := cfg.Spec
+	setup := rootfs.Setup{
+		Overlay: cfg.Overlay, Mounts: spec.Mounts, Devices: linuxDevices(spec.Linux), Cgroupfs: cfg.Cgroupfs,
+		Masks: rootfs.MasksOf(spec.Linux), Readonly: spec.Root.Readonly, Cwd: spec.Process.Cwd,
+	}
+	if spec.Linux != nil {
+		setup.Sysctl, setup.Propagation = spec.Linux.Sysctl, spec.Linux.RootfsPropagation
+	}
+	return setup
 }

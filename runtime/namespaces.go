@@ -6,6 +6,9 @@ package runtime
 // the init unshares it itself, after the parent has moved it into its
 // cgroup, so that the container sees its own cgroup as "/"
 // (cgroup_namespaces(7)).
+//
+// A namespace listed with a path is not made but joined — nsenter's
+// --net=PATH rather than unshare's -n (setns.go) — and gets no clone flag.
 
 import (
 	"fmt"
@@ -17,26 +20,29 @@ import (
 	"github.com/kobako/kobako/internal/trace"
 )
 
-// cloneFlag maps each OCI namespace type to its clone flag and the
-// unshare(1) option that asks for the same.
+// cloneFlag maps each OCI namespace type to its clone flag, the unshare(1)
+// option that asks for the same,
+// and the nsenter(1) option that joins one by path.
 var cloneFlag = map[specs.LinuxNamespaceType]struct {
-	flag  uintptr
-	shell string
+	flag    uintptr
+	shell   string
+	nsenter string
 }{
-	specs.MountNamespace:   {unix.CLONE_NEWNS, "-m"},
-	specs.UTSNamespace:     {unix.CLONE_NEWUTS, "-u"},
-	specs.IPCNamespace:     {unix.CLONE_NEWIPC, "-i"},
-	specs.NetworkNamespace: {unix.CLONE_NEWNET, "-n"},
-	specs.PIDNamespace:     {unix.CLONE_NEWPID, "-p"},
-	specs.CgroupNamespace:  {unix.CLONE_NEWCGROUP, "-C"},
+	specs.MountNamespace:   {unix.CLONE_NEWNS, "-m", "--mount"},
+	specs.UTSNamespace:     {unix.CLONE_NEWUTS, "-u", "--uts"},
+	specs.IPCNamespace:     {unix.CLONE_NEWIPC, "-i", "--ipc"},
+	specs.NetworkNamespace: {unix.CLONE_NEWNET, "-n", "--net"},
+	specs.PIDNamespace:     {unix.CLONE_NEWPID, "-p", "--pid"},
+	specs.CgroupNamespace:  {unix.CLONE_NEWCGROUP, "-C", "--cgroup"},
 	// In the same clone as the others, the new user namespace owns them
 	// all: root in it may mount, set the host name … in the container's
 	// namespaces, and nowhere else.
-	specs.UserNamespace: {unix.CLONE_NEWUSER, "-U"},
+	specs.UserNamespace: {unix.CLONE_NEWUSER, "-U", "--user"},
 }
 
 // cloneFlags returns the flags for every namespace the spec asks to create,
-// except the cgroup namespace (see enterCgroupNamespace).
+// except the cgroup namespace (see enterCgroupNamespace). Namespaces with
+// a path are joined before the clone instead (setns.go).
 func cloneFlags(linux *specs.Linux) (uintptr, error) {
 	if linux == nil {
 		return 0, nil
@@ -47,10 +53,7 @@ func cloneFlags(linux *specs.Linux) (uintptr, error) {
 		if !ok {
 			return 0, fmt.Errorf("namespace type %q is not supported", ns.Type)
 		}
-		if ns.Path != "" {
-			return 0, fmt.Errorf("joining an existing %s namespace (%s) is not supported yet", ns.Type, ns.Path)
-		}
-		if ns.Type != specs.CgroupNamespace {
+		if ns.Path == "" && ns.Type != specs.CgroupNamespace {
 			flags |= f.flag
 		}
 	}
@@ -62,24 +65,59 @@ func cloneFlags(linux *specs.Linux) (uintptr, error) {
 	return flags, nil
 }
 
-// hasNamespace reports whether the spec creates a namespace of type t.
+// articleCloneFlags are the namespaces of the article's `unshare -muinpf`.
+const articleCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWPID
+
+// unshareShell spells clone flags as the unshare(1) command that asks for
+// the same, the fork included: "unshare -Umuinpf".
+func unshareShell(flags uintptr) string {
+	letters := ""
+	for _, t := range []specs.LinuxNamespaceType{
+		specs.UserNamespace, specs.MountNamespace, specs.UTSNamespace,
+		specs.IPCNamespace, specs.NetworkNamespace, specs.PIDNamespace,
+	} {
+		if flags&cloneFlag[t].flag != 0 {
+			letters += cloneFlag[t].shell[1:]
+		}
+	}
+	if letters == "" {
+		return "(no new namespace: the init is an ordinary child)"
+	}
+	return "unshare -" + letters + "f"
+}
+
+// hasNamespace reports whether the container has a namespace of type t
+// that is not the runtime's: one made for it, or one joined by path.
 func hasNamespace(linux *specs.Linux, t specs.LinuxNamespaceType) bool {
+	_, ok := namespaceOf(linux, t)
+	return ok
+}
+
+// newNamespace reports whether the spec makes a namespace of type t: one
+// listed without a path. Only such a one is the init's to set up (bring
+// lo up in, unshare for the cgroup); a joined one was set up by its owner.
+func newNamespace(linux *specs.Linux, t specs.LinuxNamespaceType) bool {
+	ns, ok := namespaceOf(linux, t)
+	return ok && ns.Path == ""
+}
+
+func namespaceOf(linux *specs.Linux, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool) {
 	if linux == nil {
-		return false
+		return specs.LinuxNamespace{}, false
 	}
 	for _, ns := range linux.Namespaces {
 		if ns.Type == t {
-			return true
+			return ns, true
 		}
 	}
-	return false
+	return specs.LinuxNamespace{}, false
 }
 
 // enterCgroupNamespace makes the init's current cgroup the root of what
 // it sees in /proc/self/cgroup. It must run after the parent's "continue":
 // by then the init sits in the container's cgroup.
 func enterCgroupNamespace(linux *specs.Linux, tr *trace.Tracer) error {
-	if !hasNamespace(linux, specs.CgroupNamespace) {
+	if !newNamespace(linux, specs.CgroupNamespace) {
 		return nil
 	}
 	// unshare -C (the calling thread; Init keeps to one locked thread)

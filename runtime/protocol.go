@@ -14,19 +14,28 @@ package runtime
 //	fd 7  kobako        the sealed binary the init was started from; kept
 //	                    open until execve, for the detached mount that
 //	                    holds it is dissolved with its last descriptor
+//	fd 8… preserved     the caller's fds 3…, with --preserve-fds N; the
+//	                    init moves them down to 3… right before execve
+//	                    (preserve_fds.go)
 //
 // The conversation on the sync socket:
 //
 //	parent                               child (init)
 //	  ── config on fd 3 ─────────────────►  reads it
-//	  (writes uid_map and gid_map,
-//	   joins the cgroup, …)
+//	  (oom_score_adj, uid_map and
+//	   gid_map, joins the cgroup, …)
 //	  ── {"type":"continue"} ────────────►  builds the container:
-//	     + idmapped image layers             mounts, hostname, pivot_root
+//	     + idmapped image layers             mounts, lo, hostname
 //	       (user namespace, as root)
+//	  ◄── {"type":"hooks"} ───────────────  (only with prestart or
+//	  runs prestart and createRuntime         createRuntime hooks) waits
+//	  hooks, in the runtime's namespaces
+//	  ── {"type":"continue"} ────────────►  createContainer hooks,
+//	                                          pivot_root
 //	  ◄── {"type":"console"} + pty fd ────  (only with a terminal)
 //	  ◄── {"type":"ready"} ───────────────  or {"type":"error",…}
-//	  writes state.json, exits                blocks opening the exec fifo
+//	  pty to the console socket, if any;     blocks opening the exec fifo
+//	  writes state.json, the pid file; exits
 //
 // `kobako exec` starts the same init, with "exec" in its config, from a
 // thread that has joined the container's namespaces (exec.go). It builds
@@ -78,17 +87,26 @@ type initConfig struct {
 	// Exec: start Spec.Process in the running container whose namespaces
 	// the init was born in, instead of building a container.
 	Exec bool `json:"exec,omitempty"`
+	// PreserveFDs is how many of the caller's descriptors follow the
+	// protocol's (fd 8 on), for the command to find at 3 on.
+	PreserveFDs int `json:"preserveFds,omitempty"`
+	// Bundle and Pid go into the state the init's hooks read on stdin:
+	// the bundle as the engine named it, and the init's pid as the host
+	// sees it (in its own PID namespace it is 1 to itself).
+	Bundle string `json:"bundle,omitempty"`
+	Pid    int    `json:"pid,omitempty"`
 }
 
 // message is one packet on the sync socket.
 type message struct {
-	Type  string `json:"type"`            // continue, console, ready, error
+	Type  string `json:"type"`            // continue, hooks, console, ready, error
 	Error string `json:"error,omitempty"` // with "error"
 	Code  int    `json:"code,omitempty"`  // with "error": the exit status it stands for
 }
 
 const (
 	msgContinue = "continue"
+	msgHooks    = "hooks"
 	msgConsole  = "console"
 	msgReady    = "ready"
 	msgError    = "error"
@@ -173,6 +191,19 @@ func readConfig(r io.Reader) (*initConfig, error) {
 		return nil, errors.New("read init config: spec without process or root")
 	}
 	return &cfg, nil
+}
+
+// awaitContinue blocks the init until the parent says "continue", and
+// returns the descriptors that came with it.
+func awaitContinue(sync int) ([]int, error) {
+	m, fds, err := recvMessage(sync)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for the parent: %w", err)
+	}
+	if m.Type != msgContinue {
+		return nil, fmt.Errorf("waiting for the parent: unexpected %q message", m.Type)
+	}
+	return fds, nil
 }
 
 // childFile wraps one of the inherited descriptors.

@@ -25,8 +25,8 @@ func (r *Runtime) Start(id string) error {
 		return err
 	}
 	defer unlock()
-	if st.Status != specs.StateCreated {
-		return fmt.Errorf("container %s is %s, not created: only a created container can be started", id, st.Status)
+	if err := startable(st.Status); err != nil {
+		return err
 	}
 	fifo := filepath.Join(r.dir(id), execFifoFile)
 	// Told before the fifo is opened: the init goes on at once, and its
@@ -36,7 +36,27 @@ func (r *Runtime) Start(id string) error {
 		return err
 	}
 	// Gone fifo = started: the status reads "running" from now on.
-	return os.Remove(fifo)
+	if err := os.Remove(fifo); err != nil {
+		return err
+	}
+	// The engine's poststart hooks: the command runs (or is about to,
+	// past the init's startContainer hooks).
+	r.runPoststartHooks(st)
+	return nil
+}
+
+// startable refuses to start a container that is not "created", in
+// runc's words, which engines match.
+func startable(status specs.ContainerState) error {
+	switch status {
+	case specs.StateCreated:
+		return nil
+	case specs.StateStopped:
+		return errors.New("cannot start a container that has stopped")
+	case specs.StateRunning:
+		return errors.New("cannot start an already running container")
+	}
+	return fmt.Errorf("cannot start a container in the %s state", status)
 }
 
 // awaitFifo reads the init's byte from the fifo, unless the init dies

@@ -1,7 +1,7 @@
 package runtime
 
-// Users and resource limits of the container's process, set in the init
-// after pivot_root and right before exec.
+// Users, resource limits and the umask of the container's process, set in
+// the init after pivot_root and right before exec.
 //
 // A user given by name (`kobako run -u www-data`) means the container's
 // www-data, from the container's /etc/passwd — never the host's. The init
@@ -105,5 +105,18 @@ func setRlimits(limits []specs.POSIXRlimit, tr *trace.Tracer) error {
 			return fmt.Errorf("setrlimit %s %d:%d: %w", l.Type, l.Soft, l.Hard, err)
 		}
 	}
+	return nil
+}
+
+// setUmask sets the file mode mask the command starts with (the config's
+// process.user.umask; podman sends 0022). Without one, the init's is
+// inherited: whatever kobako was started with, as under runc.
+func setUmask(umask *uint32, tr *trace.Tracer) error {
+	if umask == nil {
+		return nil
+	}
+	// umask 0022
+	old := unix.Umask(int(*umask))
+	tr.Step("set umask", fmt.Sprintf("umask %04o", *umask), fmt.Sprintf("unix.Umask(%#o) = %#o", *umask, old), nil)
 	return nil
 }

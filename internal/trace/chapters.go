@@ -23,18 +23,19 @@ const (
 // ("runtime.awaitStart"), a file ("rootfs/overlay.go") or a directory
 // ("cgroups/"). The first match wins, so the exceptions come first.
 var chapters = []struct{ where, chapter string }{
-	// runtime/exec.go prepares the command's privileges, between two steps
+	// runtime/execve.go prepares the command's privileges, between two steps
 	// of the build itself: waiting for `start` and the final exec.
 	{"runtime.awaitStart", chapterBuild},
 	{"runtime.execCommand", chapterBuild},
 	{"runtime.enterCwd", chapterBuild},
-	{"runtime/exec.go", chapterCap},
+	{"runtime/execve.go", chapterCap},
 	{"runtime/capabilities.go", chapterCap},
 	{"runtime/seccomp/", chapterCap},
 	{"runtime/user.go", chapterCap},
 	{"runtime/create.go", chapterNamespace},
 	{"runtime/namespaces.go", chapterNamespace},
-	{"runtime/join.go", chapterNamespace},
+	{"runtime/exec.go", chapterNamespace},
+	{"runtime/setns.go", chapterNamespace},
 	{"runtime/userns.go", chapterNamespace},
 	// The init joins its keyring while the parent is still writing the
 	// cgroup's lines: a heading of its own would land among them.

@@ -95,8 +95,8 @@ func TestChapterHeadings(t *testing.T) {
 	cases := []struct{ where, function, want string }{
 		{"runtime/hostname.go:24", "github.com/kobako/kobako/runtime.setHostname", chapterBuild},
 		{"runtime/create.go:226", "github.com/kobako/kobako/runtime.(*Runtime).startInit", chapterNamespace},
-		{"runtime/exec.go:214", "github.com/kobako/kobako/runtime.setUser", chapterCap},
-		{"runtime/exec.go:120", "github.com/kobako/kobako/runtime.awaitStart", chapterBuild},
+		{"runtime/execve.go:214", "github.com/kobako/kobako/runtime.setUser", chapterCap},
+		{"runtime/execve.go:120", "github.com/kobako/kobako/runtime.awaitStart", chapterBuild},
 		{"runtime/seccomp/load.go:10", "github.com/kobako/kobako/runtime/seccomp.Load", chapterCap},
 		{"cgroups/v1.go:58", "github.com/kobako/kobako/cgroups.(*v1).Join", chapterCgroup},
 		{"rootfs/pivot_root.go:45", "github.com/kobako/kobako/rootfs.PivotRoot", chapterPivotRoot},
