@@ -16,7 +16,8 @@ PULL_BIN  = $(dir $(BIN))kobako-pull
 # the same way (cmd/kobako-tutor).
 TUTOR_BIN = $(dir $(BIN))kobako-tutor
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X main.version=$(VERSION)
+COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 AS_ROOT  := $(CURDIR)/scripts/as-root
 # A static binary: the container's init is this same file, re-executed.
 export CGO_ENABLED := 0
@@ -48,6 +49,10 @@ test: build
 # test-v2: scripts/v2-guest/make.mk
 include scripts/v2-guest/make.mk
 
+# kobako run against runc, crun and the bare floor; kobako import against
+# tar; then kobako as the runtime of ctr run --rm and podman run --rm
+# against runc in the same place (an engine not installed is skipped).
+# Parts alone: scripts/bench.sh BIN RUNS run|import|engines.
 bench: build
 	$(CURDIR)/scripts/bench.sh $(BIN)
 

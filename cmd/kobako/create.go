@@ -5,8 +5,9 @@ package main
 // run's flags.
 //
 // The name is also runc's: `create --bundle B [--pid-file F]
-// [--console-socket S] ID` is how an engine asks for an OCI container. As
-// for run, --bundle (-b) tells the two apart (design.md, "Command line"):
+// [--console-socket S] ID` is how an engine asks for an OCI container
+// (oci_create.go). --bundle (-b), or another flag only runc's create has,
+// tells the two apart before this command is reached (oci_dispatch.go):
 // engines always pass it, people never need it.
 
 import (
@@ -18,13 +19,9 @@ import (
 )
 
 func createCommand() *cli.Command {
-	run := runCommand()
-	flags := []cli.Flag{
-		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "runc's form, for engines: the OCI bundle `DIR` (not supported yet)"},
-	}
-	// All of run's: -t and -i are kept for start -a, --rm for when it
-	// ends, as docker keeps them.
-	flags = append(flags, run.Flags...)
+	// All of run's flags: -t and -i are kept for start -a, --rm for when
+	// it ends, as docker keeps them.
+	flags := runCommand().Flags
 	return &cli.Command{
 		Name:      "create",
 		Usage:     "make a container without starting it",
@@ -36,13 +33,12 @@ ps -a lists it until then.
 
 Examples:
    sudo kobako create --name web --memory 20m busybox httpd -f -p 80
-   sudo kobako start web`,
+   sudo kobako start web
+
+(create --bundle DIR ID, from an OCI bundle, is runc's create: kobako help oci create.)`,
 		StopOnNthArg: intPtr(1),
 		Flags:        flags,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			if cmd.IsSet("bundle") {
-				return errors.New("create --bundle is runc's form, for engines, which kobako does not support yet: kobako create IMAGE makes a container from an image")
-			}
 			if err := requireRootOrOwnStore(cmd); err != nil {
 				return err
 			}

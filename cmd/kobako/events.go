@@ -45,7 +45,10 @@ prints each event as JSON; another Go template sees .Type, .Action,
 .Actor.ID, .Actor.Attributes, .Time.
 
 Example:
-   sudo kobako events --since 10m --until 0s --filter container=web`,
+   sudo kobako events --since 10m --until 0s --filter container=web
+
+(events ID, one container's usage as JSON lines, is runc's events: kobako
+help oci events.)`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "since", Usage: "events from `TIME` on"},
 			&cli.StringFlag{Name: "until", Usage: "events up to `TIME`, then exit"},

@@ -29,7 +29,10 @@ Examples:
    sudo kobako run -d --name web busybox httpd -f
    sudo kobako exec web ps                  # PID 1 is httpd
    sudo kobako exec -it web sh
-   sudo kobako exec -u nobody web id        # nobody of the container's /etc/passwd`,
+   sudo kobako exec -u nobody web id        # nobody of the container's /etc/passwd
+
+(exec --process FILE ID, and exec into an engine's container, is runc's exec:
+kobako help oci exec.)`,
 		// Flags end at the container: everything after it is the command's.
 		StopOnNthArg: intPtr(1),
 		Flags: []cli.Flag{

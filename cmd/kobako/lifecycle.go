@@ -52,7 +52,9 @@ signals it has no handler for: TERM to a plain sleep does nothing.
 
 Examples:
    sudo kobako kill web
-   sudo kobako kill -s HUP web`,
+   sudo kobako kill -s HUP web
+
+(kill ID SIGNAL and kill --all ID are runc's kill, for engines: kobako help oci kill.)`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal name or number (KILL, TERM, HUP, 9 …)"},
 		},
@@ -134,7 +136,9 @@ the foreground, like run.
 
 Examples:
    sudo kobako start web
-   sudo kobako start -a -i shell`,
+   sudo kobako start -a -i shell
+
+(start ID of a container an engine created is runc's start: kobako help oci start.)`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}, Usage: "run in the foreground and return its exit status"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "with -a: connect stdin"},

@@ -47,7 +47,16 @@ func main() {
 }
 
 // run executes the command line and returns the process exit status.
+// runc's command line, which engines speak, has an app of its own
+// (oci.go); oci_dispatch.go says how it is recognised.
 func run(args []string) int {
+	cli.VersionPrinter = func(cmd *cli.Command) { printVersion(cmd.Root().Writer) }
+	if help, ok := ociHelpArgs(args); ok {
+		return runOCI(help, commandLine{})
+	}
+	if line, ok := engineCommandLine(args); ok {
+		return runOCI(args, line)
+	}
 	app := &cli.Command{
 		Name:  "kobako",
 		Usage: "a small box: an educational container runtime",
@@ -56,7 +65,10 @@ unshare, mount proc, bind /dev, hostname, pivot_root — but in Go, one kernel
 call at a time. Add --trace to any command to see each step with its shell twin.
 
 Start here:
-   sudo kobako run -it --rm busybox sh`,
+   sudo kobako run -it --rm busybox sh
+
+Engines (Docker, podman, containerd) run kobako as they run runc, with runc's
+command line: kobako help oci.`,
 		Version:                version,
 		Flags:                  globalFlags(),
 		Commands:               commands(),

@@ -24,7 +24,10 @@ no signal, nothing the processes can see or refuse:
 ps shows it "Paused"; its memory stays. kobako unpause lets it go on.
 
 Example:
-   sudo kobako pause web && sudo kobako ps && sudo kobako unpause web`,
+   sudo kobako pause web && sudo kobako ps && sudo kobako unpause web
+
+(pause ID of an engine's container is runc's pause; runc's resume is
+kobako resume ID: kobako help oci pause.)`,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return eachContainer(cmd, cmd.Args().Slice(), `"pause" needs at least one container: kobako pause CONTAINER...`,
 				func(s *container.Store, c *container.Container) error { return printed(c, s.Pause(c)) })

@@ -49,7 +49,9 @@ Examples:
    sudo kobako ps --filter status=exited --filter ancestor=busybox
    sudo kobako ps -a -s                          # what each one wrote
    sudo kobako ps --format '{{.ID}} {{.Names}}'
-   sudo kobako ps -a --format json`,
+   sudo kobako ps -a --format json
+
+(ps ID, the processes of one container, is runc's ps: kobako help oci ps.)`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all containers, not only running ones"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the short ids"},

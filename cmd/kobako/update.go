@@ -2,8 +2,8 @@ package main
 
 // kobako update: new limits for containers, written to their cgroups
 // while they run and kept for inspect and their next start
-// (container/update.go). runc's update takes the same flags; its
-// --resources form comes with the OCI command line.
+// (container/update.go). runc's update takes the same flags, and
+// --resources: that form is in oci_update.go.
 
 import (
 	"context"
@@ -29,7 +29,10 @@ limits; --memory without --memory-swap also sets no swap beyond it.
 Examples:
    sudo kobako update --memory 20m web
    sudo kobako update --cpus 0.5 --pids-limit 50 web
-   cat /sys/fs/cgroup/memory/kobako/$(sudo kobako inspect -f '{{.ID}}' web)/memory.limit_in_bytes`,
+   cat /sys/fs/cgroup/memory/kobako/$(sudo kobako inspect -f '{{.ID}}' web)/memory.limit_in_bytes
+
+(update --resources FILE ID, and update of an engine's container, is runc's
+update: kobako help oci update.)`,
 		Flags: resourceFlags(),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			res := &specs.LinuxResources{}
