@@ -19,9 +19,21 @@
 # and prints their medians and tar/import: the project's goal is 1.0 or
 # more, an import at least as fast as GNU tar.
 #
+# Part "engines" times kobako as the OCI runtime of real engines against
+# runc in the same place, alternating:
+#   ctr+kobako     ctr run --rm --runc-binary KOBAKO busybox /bin/true
+#   ctr+runc       the same through runc (containerd and its runc v2 shim)
+#   podman+kobako  podman --runtime kobako run --rm busybox /bin/true
+#   podman+runc    the same through runc (podman and conmon)
+# with a containerd of its own (private root, state and socket, no CRI
+# plugin) and a podman of its own (private containers.conf, vfs storage),
+# and prints the medians and kobako/runc for each engine: the engine's
+# own work is the same both ways, so the gap is the runtime's. An engine
+# that is not installed is skipped, with a line that says so.
+#
 # A benchmark, never a test: nothing fails on time.
 #
-# Usage: scripts/bench.sh [KOBAKO_BINARY] [RUNS] [run|import|all]   (root, or via sudo)
+# Usage: scripts/bench.sh [KOBAKO_BINARY] [RUNS] [run|import|engines|all]   (root, or via sudo)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,16 +42,18 @@ fi
 kobako=${1:-$here/../bin/kobako}
 runs=${2:-30}
 part=${3:-all}
-case $part in run | import | all) ;; *) echo "bench: unknown part $part: run, import or all" >&2; exit 2 ;; esac
+case $part in run | import | engines | all) ;; *) echo "bench: unknown part $part: run, import, engines or all" >&2; exit 2 ;; esac
 [ "$part" = import ] || command -v runc >/dev/null || { echo "bench: runc is missing: apt-get install runc" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/kobako-bench.XXXXXX)
 cgroup="/kobako-bench-$$"
 k() { "$kobako" --root "$work/state" --data-root "$work/data" "$@"; }
+containerd_pid=
 cleanup() {
 	for dir in "$work"/data/containers/*/; do
 		[ -d "$dir" ] && k rm -f "$(basename "$dir")" >/dev/null
 	done
+	engines_cleanup
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -138,12 +152,149 @@ bench_import() {
 	awk -v k="${med[import]}" -v t="${med[tar]}" 'BEGIN { printf "tar/import   %.2f   (goal: 1.00 or more)\n", t / k }'
 }
 
+# The engines' private worlds, and what bench_engines leaves to clean up.
+engines_ns="kobako-bench-$$"        # containerd namespace = ctr's cgroup parent
+engines_cgroup="/kobako-bench-$$-podman" # podman's --cgroup-parent
+ctr_() { ctr --address "$work/ctrd/containerd.sock" --namespace "$engines_ns" "$@"; }
+podman_() { CONTAINERS_CONF=$work/podman/containers.conf CONTAINERS_STORAGE_CONF=$work/podman/storage.conf podman "$@"; }
+
+engines_cleanup() {
+	if [ -d "$work/podman" ]; then
+		podman_ rm --all --force --time 0 >/dev/null 2>&1 || true
+	fi
+	if [ -n "$containerd_pid" ]; then
+		kill "$containerd_pid" 2>/dev/null || true
+		wait "$containerd_pid" 2>/dev/null || true
+	fi
+	# the cgroups the engines made for the bench: rmdir, deepest first
+	local mnt dir
+	while read -r mnt; do
+		for dir in "$mnt/$engines_ns" "$mnt$engines_cgroup"; do
+			[ ! -d "$dir" ] || find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		done
+	done < <(awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/self/mounts)
+	return 0
+}
+
+# start_containerd: a containerd of the bench's own, the busybox image in it.
+start_containerd() {
+	mkdir -p "$work/ctrd"
+	cat >"$work/ctrd/config.toml" <<-EOF
+		version = 2
+		root = "$work/ctrd/root"
+		state = "$work/ctrd/state"
+		disabled_plugins = ["io.containerd.grpc.v1.cri"]
+		[grpc]
+		  address = "$work/ctrd/containerd.sock"
+		[ttrpc]
+		  address = "$work/ctrd/containerd.sock.ttrpc"
+		[plugins."io.containerd.internal.v1.opt"]
+		  path = "$work/ctrd/opt"
+	EOF
+	containerd --config "$work/ctrd/config.toml" >"$work/ctrd/log" 2>&1 &
+	containerd_pid=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ctr_ version >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ctr_ images import "$work/busybox-save.tar" >/dev/null
+}
+
+# start_podman: containers.conf and storage.conf of the bench's own, with
+# kobako and runc as two named runtimes, and the busybox image loaded.
+start_podman() {
+	mkdir -p "$work/podman/tmp"
+	cat >"$work/podman/containers.conf" <<-EOF
+		[containers]
+		default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+		[engine]
+		runtime_supports_json = ["kobako", "runc"]
+		cgroup_manager = "cgroupfs"
+		events_logger = "file"
+		tmp_dir = "$work/podman/tmp"
+		[engine.runtimes]
+		kobako = ["$kobako"]
+		runc = ["$(command -v runc)"]
+		[network]
+		network_backend = "cni"
+		network_config_dir = "$work/podman/net"
+	EOF
+	cat >"$work/podman/storage.conf" <<-EOF
+		[storage]
+		driver = "vfs"
+		graphroot = "$work/podman/graph"
+		runroot = "$work/podman/run"
+	EOF
+	podman_ load --quiet --input "$work/busybox-save.tar" >/dev/null
+}
+
+# bench_engines: ctr run --rm and podman run --rm, through kobako and runc.
+bench_engines() {
+	local -A times med
+	local names=() i n have_ctr=1 have_podman=1
+	# the names ctr and podman give the image of kobako save's archive
+	local ctr_image=docker.io/library/busybox:latest podman_image=localhost/busybox:latest
+	for n in containerd ctr containerd-shim-runc-v2; do
+		command -v "$n" >/dev/null || have_ctr=
+	done
+	for n in podman conmon; do
+		command -v "$n" >/dev/null || have_podman=
+	done
+	[ -n "$have_ctr" ] || echo "bench: no containerd here, ctr skipped (apt-get install containerd)"
+	[ -n "$have_podman" ] || echo "bench: no podman here, podman skipped (apt-get install podman)"
+	[ -n "$have_ctr$have_podman" ] || return 0
+
+	k save -o "$work/busybox-save.tar" busybox
+	local ctr_kobako=(ctr_ run --rm --runc-binary "$kobako" --runc-root "$work/runc-kobako" "$ctr_image")
+	local ctr_runc=(ctr_ run --rm --runc-binary "$(command -v runc)" --runc-root "$work/runc-runc" "$ctr_image")
+	local podman_run=(run --rm --pull=never --network none --cgroup-parent "$engines_cgroup" "$podman_image" /bin/true)
+	if [ -n "$have_ctr" ]; then
+		start_containerd
+		names+=(ctr+kobako ctr+runc)
+		# once each, loudly: a failing command would time its failure
+		"${ctr_kobako[@]}" warm-kobako /bin/true
+		"${ctr_runc[@]}" warm-runc /bin/true
+	fi
+	if [ -n "$have_podman" ]; then
+		start_podman
+		names+=(podman+kobako podman+runc)
+		podman_ --runtime kobako "${podman_run[@]}"
+		podman_ --runtime runc "${podman_run[@]}"
+	fi
+
+	for ((i = 0; i < runs; i++)); do
+		if [ -n "$have_ctr" ]; then
+			times[ctr+kobako]+="$(elapsed "${ctr_kobako[@]}" "k$i" /bin/true) "
+			times[ctr+runc]+="$(elapsed "${ctr_runc[@]}" "r$i" /bin/true) "
+		fi
+		if [ -n "$have_podman" ]; then
+			times[podman+kobako]+="$(elapsed podman_ --runtime kobako "${podman_run[@]}") "
+			times[podman+runc]+="$(elapsed podman_ --runtime runc "${podman_run[@]}") "
+		fi
+	done
+
+	printf '%-14s %10s   (%d runs each, /bin/true in busybox)\n' "" "median ms" "$runs"
+	for n in "${names[@]}"; do
+		med[$n]=$(echo "${times[$n]}" | median)
+		printf '%-14s %10s\n' "$n" "${med[$n]}"
+	done
+	for n in ctr podman; do
+		[ -n "${med[$n+kobako]:-}" ] || continue
+		awk -v e="$n" -v k="${med[$n+kobako]}" -v r="${med[$n+runc]}" \
+			'BEGIN { printf "%-6s kobako/runc  %.2f\n", e, k / r }'
+	done
+}
+
 case $part in
 run) bench_run ;;
 import) bench_import ;;
+engines) bench_engines ;;
 all)
 	bench_run
 	echo
 	bench_import
+	echo
+	bench_engines
 	;;
 esac

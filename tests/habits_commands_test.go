@@ -239,6 +239,9 @@ func TestHabitCreateStart(t *testing.T) {
 	waitFor(t, "its output", func() bool { return e.mustRun("logs", "c") == "hi\n" })
 	e.mustRun("container", "rm", "-f", "c")
 	e.expectNoContainers("container rm -f")
-	e.habitFail("kobako: create --bundle is runc's form, for engines, which kobako does not support yet: kobako create IMAGE makes a container from an image",
-		"create", "--bundle", ".", "c1")
+	// --bundle is runc's form, for engines: a directory without a
+	// config.json is told how to make one.
+	bundle := t.TempDir()
+	e.habitFail("kobako: bundle "+bundle+" has no config.json: write one with `kobako spec --bundle "+bundle+"` (an image is run with kobako run IMAGE)",
+		"create", "--bundle", bundle, "c1")
 }
