@@ -160,6 +160,22 @@ func runtimeOf(cmd *cli.Command) (*runtime.Runtime, error) {
 	return &runtime.Runtime{Root: root, Tracer: tracerFor(cmd)}, nil
 }
 
+// withContainer is the action of a verb that works on one container: it
+// reads the id and the runtime from the command line, then calls do.
+func withContainer(do func(cmd *cli.Command, rt *runtime.Runtime, id string) error) cli.ActionFunc {
+	return func(ctx context.Context, cmd *cli.Command) error {
+		id, err := oneID(cmd)
+		if err != nil {
+			return err
+		}
+		rt, err := runtimeOf(cmd)
+		if err != nil {
+			return err
+		}
+		return do(cmd, rt, id)
+	}
+}
+
 // oneID checks that cmd got exactly one argument, the container's id, and
 // returns it.
 func oneID(cmd *cli.Command) (string, error) {

@@ -15,7 +15,6 @@ package main
 // that is how the engine connects the container's output to its logs.
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -58,19 +57,11 @@ relay. The container's stdin, stdout and stderr are create's own.
 Anything in config.json kobako cannot do is refused here, before the engine
 is told "created" (kobako features lists what it does).`,
 		Flags: ociCreateFlags(),
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			id, err := oneID(cmd)
-			if err != nil {
-				return err
-			}
-			rt, err := runtimeOf(cmd)
-			if err != nil {
-				return err
-			}
+		Action: withContainer(func(cmd *cli.Command, rt *runtime.Runtime, id string) error {
 			// The init outlives this process: it is the engine's to wait for.
-			_, err = ociCreate(cmd, rt, id, true)
+			_, err := ociCreate(cmd, rt, id, true)
 			return err
-		},
+		}),
 	}
 }
 
@@ -86,17 +77,9 @@ task start). A container that is running or has stopped is refused with
 runc's words.
 
 (kobako start NAME, without an engine's id, is kobako's own start.)`,
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			id, err := oneID(cmd)
-			if err != nil {
-				return err
-			}
-			rt, err := runtimeOf(cmd)
-			if err != nil {
-				return err
-			}
+		Action: withContainer(func(cmd *cli.Command, rt *runtime.Runtime, id string) error {
 			return rt.Start(id)
-		},
+		}),
 	}
 }
 
@@ -120,17 +103,9 @@ runc run does. With --detach it returns once the command runs.
 
 (kobako run IMAGE, without --bundle, is kobako's own run.)`,
 		Flags: flags,
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			id, err := oneID(cmd)
-			if err != nil {
-				return err
-			}
-			rt, err := runtimeOf(cmd)
-			if err != nil {
-				return err
-			}
+		Action: withContainer(func(cmd *cli.Command, rt *runtime.Runtime, id string) error {
 			return ociRun(cmd, rt, id)
-		},
+		}),
 	}
 }
 

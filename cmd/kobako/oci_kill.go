@@ -74,20 +74,12 @@ delete --force to clean up: for an id that does not exist, --force succeeds.
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill the container first if it still runs (SIGKILL); succeed if it does not exist"},
 		},
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			id, err := oneID(cmd)
-			if err != nil {
-				return err
-			}
-			rt, err := runtimeOf(cmd)
-			if err != nil {
-				return err
-			}
-			err = rt.Delete(id, cmd.Bool("force"))
+		Action: withContainer(func(cmd *cli.Command, rt *runtime.Runtime, id string) error {
+			err := rt.Delete(id, cmd.Bool("force"))
 			if errors.Is(err, runtime.ErrNotExist) && cmd.Bool("force") {
 				return nil // gone already: what --force asks for
 			}
 			return err
-		},
+		}),
 	}
 }

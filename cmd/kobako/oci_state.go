@@ -69,15 +69,7 @@ bundle, root file system, creation time and annotations. The status is not
 read from a file: it is derived each time from the init's pid and start
 time, the exec fifo and the cgroup freezer, so it is right even when the
 kobako that created the container is long gone.`,
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			id, err := oneID(cmd)
-			if err != nil {
-				return err
-			}
-			rt, err := runtimeOf(cmd)
-			if err != nil {
-				return err
-			}
+		Action: withContainer(func(cmd *cli.Command, rt *runtime.Runtime, id string) error {
 			st, err := rt.State(id)
 			if err != nil {
 				return err
@@ -89,7 +81,7 @@ kobako that created the container is long gone.`,
 			// No newline after it: runc writes none.
 			_, err = os.Stdout.Write(data)
 			return err
-		},
+		}),
 	}
 }
 

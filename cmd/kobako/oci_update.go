@@ -21,6 +21,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
+
+	"github.com/kobako/kobako/runtime"
 )
 
 // maxResourcesFile bounds --resources.
@@ -37,17 +39,9 @@ state says "paused" until resume. A container that is not running answers
 "container not running".
 
 (kobako pause NAME… is kobako's own pause.)`,
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			id, err := oneID(cmd)
-			if err != nil {
-				return err
-			}
-			rt, err := runtimeOf(cmd)
-			if err != nil {
-				return err
-			}
+		Action: withContainer(func(cmd *cli.Command, rt *runtime.Runtime, id string) error {
 			return rt.Pause(id)
-		},
+		}),
 	}
 }
 
@@ -58,17 +52,9 @@ func ociResumeCommand() *cli.Command {
 		ArgsUsage: "ID",
 		Description: `Thaws a paused container's cgroup. One that is not paused answers
 "container not paused". (People say kobako unpause NAME.)`,
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			id, err := oneID(cmd)
-			if err != nil {
-				return err
-			}
-			rt, err := runtimeOf(cmd)
-			if err != nil {
-				return err
-			}
+		Action: withContainer(func(cmd *cli.Command, rt *runtime.Runtime, id string) error {
 			return rt.Resume(id)
-		},
+		}),
 	}
 }
 
