@@ -84,12 +84,22 @@ func Prepare(root string, s Setup, tr *trace.Tracer) error {
 		return err
 	}
 	// sysctl -w …: in the container's /proc, mounted above, while
-	// /proc/sys is still writable — the masks below make it read-only.
-	if err := writeSysctls(rootDir, s.Sysctl, tr); err != nil {
-		return err
+	// /proc/sys is still writable — Seal's masks make it read-only.
+	return writeSysctls(rootDir, s.Sysctl, tr)
+}
+
+// Seal takes away what the container may not change, once everything is
+// in the root: the masked and read-only paths, and with root.readonly the
+// root itself. It comes after Prepare and after the engine's hooks, which
+// may still write into the root (runc's order), and before pivot_root.
+func Seal(root string, s Setup, tr *trace.Tracer) error {
+	rootDir, err := os.OpenFile(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open rootfs %s: %w", root, err)
 	}
-	// On top of every mount above: /proc and /sys are mounted, and
-	// /dev/null, the source of the masks, is made.
+	defer rootDir.Close()
+	// On top of every mount: /proc and /sys are mounted, and /dev/null,
+	// the source of the masks, is made.
 	if err := applyMasks(rootDir, s.Masks, tr); err != nil {
 		return err
 	}

@@ -134,6 +134,10 @@ func execCommand(argv0 string, p *specs.Process, linux *specs.Linux, preserveFDs
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
+	// aa-exec -p $PROFILE: the profile the command's execve enters
+	if err := applyAppArmor(p.ApparmorProfile, tr); err != nil {
+		return err
+	}
 	filter := seccompOf(linux)
 	// Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
 	// the steps below drop: then it comes first, as in runc, and must allow

@@ -111,6 +111,10 @@ func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 	if err := createHooks(sync, cfg, tr); err != nil {
 		return err
 	}
+	// Masked paths, read-only paths, and with --read-only the root itself.
+	if err := rootfs.Seal(spec.Root.Path, setupOf(cfg), tr); err != nil {
+		return fmt.Errorf("seal rootfs: %w", err)
+	}
 	// cd $ROOTFS && pivot_root . . && umount -l . — the robust chroot.
 	if err := rootfs.PivotRoot(spec.Root.Path, tr); err != nil {
 		return fmt.Errorf("change root: %w", err)

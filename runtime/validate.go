@@ -225,8 +225,8 @@ func sameNamespace(a, b string) (bool, error) {
 // A label or profile kobako cannot apply is refused, not dropped.
 func checkSecurity(spec *specs.Spec) error {
 	p, linux := spec.Process, spec.Linux
-	if p.ApparmorProfile != "" {
-		return fmt.Errorf("process.apparmorProfile %q: kobako does not apply AppArmor profiles; run the container unconfined (docker and podman: --security-opt apparmor=unconfined)", p.ApparmorProfile)
+	if p.ApparmorProfile != "" && !appArmorEnabled() {
+		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host; remove the profile (docker and podman: --security-opt apparmor=unconfined)", p.ApparmorProfile)
 	}
 	if p.SelinuxLabel != "" {
 		return fmt.Errorf("process.selinuxLabel %q: kobako does not apply SELinux labels; run the container with label=disable", p.SelinuxLabel)

@@ -221,3 +221,28 @@ func expectLoggedError(t *testing.T, logFile, words string) {
 		t.Errorf("no log line with level \"error\" mentions %q:\n%s", words, readString(t, logFile))
 	}
 }
+
+// A createContainer hook may still write into a read-only root: runc
+// makes the root read-only (and masks paths) after the hooks, and engines'
+// hooks (a GPU's, a network's) rely on it. The hook runs in the
+// container's mount namespace before pivot_root, where the bundle's rootfs
+// path is the container's root; the container then reads what it wrote.
+func TestOCIHooksBeforeReadOnlyRoot(t *testing.T) {
+	t.Parallel()
+	e := newOCIEngine(t)
+	id := e.newID("hookro")
+	hooked := filepath.Join(t.TempDir(), "rootfs-path")
+	bundle := e.bundle(id, []string{"cat", "/hooked"}, func(s *specs.Spec) {
+		s.Root.Readonly = true
+		// The rootfs's absolute path is the bundle's, known once it exists:
+		// the hook reads it from a file the test writes below.
+		s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/sh",
+			Args: []string{"sh", "-c", "echo hooked > \"$(cat " + hooked + ")/hooked\""}}}}
+	})
+	if err := os.WriteFile(hooked, []byte(filepath.Join(bundle, "rootfs")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.mustRun("run", "--bundle", bundle, id); out != "hooked\n" {
+		t.Errorf("the container read %q from /hooked, want what its createContainer hook wrote", out)
+	}
+}

@@ -102,8 +102,9 @@ func kobakoFeatures() features.Features {
 			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "user", "uts"},
 			Capabilities: knownCapabilities(),
 			// systemd: --systemd-cgroup maps the path; no systemd is asked.
-			Cgroup:          &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &no},
-			Apparmor:        &features.Apparmor{Enabled: &no},
+			Cgroup:   &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &no},
+			Apparmor: &features.Apparmor{Enabled: &yes}, // where the host enforces it
+
 			Selinux:         &features.Selinux{Enabled: &no},
 			IntelRdt:        &features.IntelRdt{Enabled: &no},
 			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
