@@ -92,6 +92,10 @@ func Unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackRe
 	return res, err
 }
 
+// maxTrailer is how much may follow a tarball's end marker: tar pads to
+// its record size (10 KiB by default); 1 MiB leaves room for any writer.
+const maxTrailer = 1 << 20
+
 func unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackResult, error) {
 	compressed, err := decompress(r, tr)
 	if err != nil {
@@ -115,8 +119,14 @@ func unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackRe
 	}
 	// The digest is of the whole stream: tar stops reading at its end
 	// marker, the padding after it counts too (and gzip checks its CRC).
-	if _, err := io.Copy(io.Discard, stream); err != nil {
+	// Padding is a few KiB; a stream that goes on for more after the end
+	// marker is no tarball but a way to burn CPU (a gzip of zeros).
+	n, err := io.Copy(io.Discard, io.LimitReader(stream, maxTrailer+1))
+	if err != nil {
 		return u.result, fmt.Errorf("read the end of the tar stream: %w", err)
+	}
+	if n > maxTrailer {
+		return u.result, fmt.Errorf("more than %d KiB after the tar's end marker: not a tarball kobako imports", maxTrailer>>10)
 	}
 	u.result.DiffID = stream.Sum()
 	// Directory modes, owners and times come last: filling a directory

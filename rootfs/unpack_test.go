@@ -206,6 +206,23 @@ func TestUnpackRefuses(t *testing.T) {
 	}
 }
 
+// A tarball's padding is a few KiB: a stream that goes on after the end
+// marker (a small gzip of a gigabyte of zeros) is refused, not read to its
+// end; ordinary padding is fine.
+func TestUnpackTrailer(t *testing.T) {
+	requireRoot(t)
+	tarball := makeTar(t, tarFile("f", "x"))
+	s := newSandbox(t)
+	if _, err := s.unpack(t, append(slices.Clone(tarball), make([]byte, 10<<10)...), Limits{}); err != nil {
+		t.Errorf("a tarball with 10 KiB of padding: %v", err)
+	}
+	s = newSandbox(t)
+	_, err := s.unpack(t, append(slices.Clone(tarball), make([]byte, 2<<20)...), Limits{})
+	if err == nil || !strings.Contains(err.Error(), "after the tar's end marker") {
+		t.Errorf("a tarball followed by 2 MiB: error %v, want one about what follows the end marker", err)
+	}
+}
+
 // B10 b, d: symlinks planted by earlier entries resolve inside the root,
 // and a later entry replaces a symlink instead of following it. Where the
 // symlink's target does not exist inside the root, the entry is refused

@@ -57,7 +57,7 @@ func LoadBundle(dir string) (*specs.Spec, error) {
 	}
 	resolveBundlePaths(spec, dir)
 	if err := checkRootfs(spec); err != nil {
-		return nil, err
+		return nil, oneLine(err) // root.path is the config's: it may hold a newline
 	}
 	if err := Validate(spec); err != nil {
 		return nil, err

@@ -47,11 +47,31 @@ func Validate(spec *specs.Spec) error {
 		checkMounts,
 	} {
 		if err := check(spec); err != nil {
-			return err
+			return oneLine(err)
 		}
 	}
 	return nil
 }
+
+// oneLine keeps an error on one line whatever the config's strings hold
+// (a sysctl key, a path, a system call name with a newline in it): an
+// engine shows the message as it is, and a second line could pass for one
+// of its own.
+func oneLine(err error) error {
+	if !strings.ContainsAny(err.Error(), "\n\r") {
+		return err
+	}
+	return lineError{err}
+}
+
+// lineError is an error with its line breaks written as \n and \r.
+type lineError struct{ err error }
+
+func (e lineError) Error() string {
+	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(e.err.Error())
+}
+
+func (e lineError) Unwrap() error { return e.err }
 
 // checkProcess: there is a command, where to run it, and only limits and
 // scheduling that kobako sets.

@@ -95,7 +95,8 @@ func cpuFromFlags(cmd *cli.Command) (*specs.LinuxCPU, error) {
 			return nil, errors.New("--cpus and --cpu-quota/--cpu-period say the same thing: give one or the other")
 		}
 		cpus := cmd.Float("cpus")
-		if cpus < 0.01 || cpus > float64(goruntime.NumCPU()) {
+		// Written so that NaN (which --cpus NaN parses to) fails it too.
+		if !(cpus >= 0.01 && cpus <= float64(goruntime.NumCPU())) {
 			return nil, fmt.Errorf("--cpus %g: want a number of CPUs from 0.01 to %d (this machine has %d), like 0.5", cpus, goruntime.NumCPU(), goruntime.NumCPU())
 		}
 		quota, period := int64(cpus*cpuPeriod), uint64(cpuPeriod)

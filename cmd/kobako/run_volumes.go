@@ -301,6 +301,13 @@ func parseMount(v string) (volumeMount, error) {
 	if kv["target"] == "" {
 		return volumeMount{}, errors.New("give target=CTR, the path in the container")
 	}
+	// Read below through -v's and --tmpfs's syntax, where ':' separates
+	// the fields: a path with one in it would be cut (/data:ro → /data).
+	for _, key := range []string{"source", "target"} {
+		if strings.Contains(kv[key], ":") {
+			return volumeMount{}, fmt.Errorf("%s %q: kobako takes no ':' in a mount's path", key, kv[key])
+		}
+	}
 	switch kv["type"] {
 	case "bind", "volume", "":
 		return bindOrVolumeMount(kv)

@@ -89,13 +89,36 @@ func compile(s *specs.LinuxSeccomp) (compiled, error) {
 	}
 	// The main program last: it may deny seccomp(2) itself.
 	policies = append(policies, mainPolicy(defaultAction, r, table))
+	// seccomp(2) refuses a program of more than BPF_MAXINSNS instructions
+	// (EINVAL), and more than MAX_INSNS_PER_PATH on one thread, each
+	// program but the last counted 4 more (ENOMEM): count now, so that the
+	// init does not find out after the engine was told "created".
+	total := 0
 	for i := range policies {
-		if _, err := policies[i].Assemble(); err != nil {
+		insts, err := policies[i].Assemble()
+		if err != nil {
 			return compiled{}, fmt.Errorf("assemble BPF: %w", err)
 		}
+		if len(insts) > bpfMaxInsns {
+			return compiled{}, fmt.Errorf("the rules compile to a program of %d instructions, and the kernel takes at most %d: write fewer rules with args",
+				len(insts), bpfMaxInsns)
+		}
+		total += len(insts) + 4
+	}
+	if total -= 4; total > maxInsnsPerPath {
+		return compiled{}, fmt.Errorf("the rules compile to %d programs of %d instructions in all, and the kernel takes at most %d: write fewer rules with args",
+			len(policies), total, maxInsnsPerPath)
 	}
 	return compiled{policies: policies, flags: flags}, nil
 }
+
+// The kernel's limits on seccomp programs: linux/filter.h BPF_MAXINSNS,
+// per program, and kernel/seccomp.c MAX_INSNS_PER_PATH, for all the
+// programs of a thread.
+const (
+	bpfMaxInsns     = 4096
+	maxInsnsPerPath = (1 << 18) / 8 // 256 KiB of 8-byte struct sock_filter
+)
 
 // nativeTable is the machine's system call table. kobako filters x86_64
 // and aarch64; go-seccomp-bpf always compiles for the machine it runs on.
