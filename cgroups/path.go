@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 )
 
@@ -79,6 +80,11 @@ func levels(p string) []string {
 // kernel's answer to reading a removed cgroup's file). Start again from
 // the top, a few times.
 func makePath(tr *trace.Tracer, root, cgroupPath string, prepare func(parent, dir string) error) error {
+	// fault point cgroup-mkdir (internal/fault): a test build fails here;
+	// cgroup-mkdir:N in the Nth hierarchy this process makes a cgroup in
+	if err := fault.Check("cgroup-mkdir"); err != nil {
+		return fmt.Errorf("mkdir %s: %w", root+cgroupPath, err)
+	}
 	var err error
 	for try := 0; try < 10; try++ {
 		if err = makeLevels(tr, root, cgroupPath, prepare); err == nil || !parentGone(err) {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/fault"
 )
 
 // subnetCandidates are tried in order for a new bridge: the article's
@@ -75,6 +77,11 @@ func gatewayOf(subnet netip.Prefix) netip.Addr {
 // freeAddress is the lowest address of the subnet that is not the
 // network, the gateway, the broadcast address, nor leased.
 func freeAddress(subnet netip.Prefix, leased map[netip.Addr]lease) (netip.Addr, error) {
+	// fault point ipam-exhausted (internal/fault): a test build fails
+	// here, as if every address were leased
+	if err := fault.Check("ipam-exhausted"); err != nil {
+		return netip.Addr{}, fmt.Errorf("no free address left in %s: %w", subnet, err)
+	}
 	for a := gatewayOf(subnet).Next(); subnet.Contains(a); a = a.Next() {
 		if _, taken := leased[a]; !taken && a != broadcastOf(subnet) {
 			return a, nil

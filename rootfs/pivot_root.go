@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 )
 
@@ -25,6 +26,10 @@ import (
 // of the new one at the same place, so no .oldroot directory is needed in
 // the image (which may be read-only).
 func PivotRoot(root string, tr *trace.Tracer) error {
+	// fault point init:pivot_root (internal/fault): a test build fails here
+	if err := fault.Check("init:pivot_root"); err != nil {
+		return err
+	}
 	oldRoot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open old root: %w", err)

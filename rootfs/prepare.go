@@ -29,6 +29,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 )
 
@@ -93,6 +94,10 @@ func Prepare(root string, s Setup, tr *trace.Tracer) error {
 // root itself. It comes after Prepare and after the engine's hooks, which
 // may still write into the root (runc's order), and before pivot_root.
 func Seal(root string, s Setup, tr *trace.Tracer) error {
+	// fault point init:seal (internal/fault): a test build fails here
+	if err := fault.Check("init:seal"); err != nil {
+		return err
+	}
 	rootDir, err := os.OpenFile(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open rootfs %s: %w", root, err)

@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/rootfs"
 )
@@ -22,6 +23,10 @@ import (
 // container's (a link to pts/ptmx of its private devpts). The pty's slave
 // becomes the init's terminal and /dev/console.
 func setupConsole(sync int, size *specs.Box, tr *trace.Tracer) error {
+	// fault point init:console (internal/fault): a test build fails here
+	if err := fault.Check("init:console"); err != nil {
+		return err
+	}
 	slave, err := newTerminal(sync, size, tr)
 	if err != nil {
 		return err

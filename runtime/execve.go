@@ -19,6 +19,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/runtime/seccomp"
 )
@@ -152,6 +153,10 @@ func execCommand(argv0 string, p *specs.Process, linux *specs.Linux, preserveFDs
 		return err
 	}
 	caps.ambient = raisableAmbient(caps, tr)
+	// fault point init:capabilities (internal/fault): a test build fails here
+	if err := fault.Check("init:capabilities"); err != nil {
+		return err
+	}
 	// capsh --drop=…: first, while still root, since it needs CAP_SETPCAP.
 	if err := dropBoundingSet(caps, tr); err != nil {
 		return err
@@ -197,6 +202,11 @@ func execCommand(argv0 string, p *specs.Process, linux *specs.Linux, preserveFDs
 	// Told before the preserved descriptors move: the trace's own may
 	// be among the numbers they take.
 	tr.Step("exec the command", "exec "+strings.Join(p.Args, " "), fmt.Sprintf("unix.Exec(%q, %q, env)", argv0, p.Args), nil)
+	// fault point init:execve (internal/fault): a test build fails here —
+	// before the descriptors move, so that Init reports it as a real one
+	if err := fault.Check("init:execve"); err != nil {
+		return fmt.Errorf("exec %s: %w", p.Args[0], err)
+	}
 	// exec 3<&8 4<&9 … (--preserve-fds)
 	argv0, restoreSync, err := movePreservedFDs(preserveFDs, argv0)
 	if err != nil {
@@ -283,6 +293,10 @@ func setNoNewPrivs(tr *trace.Tracer) error {
 func loadSeccomp(filter *specs.LinuxSeccomp, tr *trace.Tracer) error {
 	if filter == nil {
 		return nil // seccomp=unconfined, or --privileged
+	}
+	// fault point init:seccomp (internal/fault): a test build fails here
+	if err := fault.Check("init:seccomp"); err != nil {
+		return fmt.Errorf("load seccomp filter: %w", err)
 	}
 	// (docker run --security-opt seccomp=profile.json)
 	err := seccomp.Load(filter)

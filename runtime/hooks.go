@@ -33,6 +33,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 )
 
@@ -79,6 +80,10 @@ func (r *Runtime) runParentHooks(opts CreateOptions, pid int) error {
 // protocol.go), then runs createContainer itself, in the container's
 // mount namespace — with the host's paths still in reach.
 func createHooks(sync int, cfg *initConfig, tr *trace.Tracer) error {
+	// fault point init:hooks (internal/fault): a test build fails here
+	if err := fault.Check("init:hooks"); err != nil {
+		return err
+	}
 	spec := cfg.Spec
 	if hasParentHooks(spec) {
 		if err := sendMessage(sync, message{Type: msgHooks}); err != nil {

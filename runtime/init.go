@@ -20,6 +20,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/netns"
 	"github.com/kobako/kobako/rootfs"
@@ -71,6 +72,11 @@ func runInit(sync int) error {
 	cfg, err := readConfig(configFile)
 	if err != nil {
 		return err
+	}
+	// fault point init:config (internal/fault): a test build fails here —
+	// once the config is read, since the list of faults arrives in it
+	if err := fault.Check("init:config"); err != nil {
+		return fmt.Errorf("read init config: %w", err)
 	}
 	// In a user namespace, only once the maps are written (initContainer):
 	// a parent that is not root must open /proc/<pid>/uid_map, which a
@@ -185,6 +191,12 @@ func buildContainer(cfg *initConfig, tr *trace.Tracer) error {
 	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the
 	// rootfs; mknod the devices in /dev; sysctl -w the namespaced keys.
 	if err := rootfs.Prepare(spec.Root.Path, setupOf(cfg), tr); err != nil {
+		return fmt.Errorf("prepare rootfs: %w", err)
+	}
+	// fault point init:mounts (internal/fault): a test build fails here —
+	// after the mounts, not before, so that they are all made, and must
+	// vanish with the init's mount namespace
+	if err := fault.Check("init:mounts"); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
 	}
 	// ip link set lo up: the article's `unshare -n` leaves lo down; docker

@@ -17,6 +17,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 )
 
@@ -117,6 +118,10 @@ func namespaceOf(linux *specs.Linux, t specs.LinuxNamespaceType) (specs.LinuxNam
 // it sees in /proc/self/cgroup. It must run after the parent's "continue":
 // by then the init sits in the container's cgroup.
 func enterCgroupNamespace(linux *specs.Linux, tr *trace.Tracer) error {
+	// fault point init:cgroupns (internal/fault): a test build fails here
+	if err := fault.Check("init:cgroupns"); err != nil {
+		return fmt.Errorf("unshare cgroup namespace: %w", err)
+	}
 	if !newNamespace(linux, specs.CgroupNamespace) {
 		return nil
 	}

@@ -57,6 +57,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/rootfs"
 )
@@ -95,6 +96,10 @@ type initConfig struct {
 	// sees it (in its own PID namespace it is 1 to itself).
 	Bundle string `json:"bundle,omitempty"`
 	Pid    int    `json:"pid,omitempty"`
+	// Faults hands a test build's fault list (KOBAKO_FAULTS) to the init,
+	// whose environment is empty: it fills itself in when the config is
+	// encoded, and is never sent by the shipped binary (internal/fault).
+	Faults fault.Inherit `json:"faults,omitzero"`
 }
 
 // message is one packet on the sync socket.

@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 )
 
@@ -47,6 +48,10 @@ func resolveUser(spec *specs.Spec, tr *trace.Tracer) error {
 func lookupUser(name string, p *specs.Process, tr *trace.Tracer) error {
 	if name == "" {
 		return nil
+	}
+	// fault point init:user (internal/fault): a test build fails here
+	if err := fault.Check("init:user"); err != nil {
+		return &InitError{Code: 125, Msg: fmt.Sprintf("user %q in the container: %v", name, err)}
 	}
 	defaults := &user.ExecUser{Uid: 0, Gid: 0, Home: "/"}
 	// getent passwd $USER — in the container's own /etc/passwd
