@@ -5,6 +5,7 @@ package container
 // (see cp.go's header).
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -23,20 +24,41 @@ func (s *Store) openRoot(c *Container, write bool) (*os.File, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if st.Dead {
+		return nil, nil, errDead(c)
+	}
 	if st.State != specs.StateStopped {
 		root, err := s.openLiveRoot(c, st.Pid)
+		if errors.Is(err, errInitGone) {
+			// It stopped between the two looks: its layers, then.
+			return s.openStoppedRoot(c, write)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
 		return root, func() { root.Close() }, nil
 	}
+	return s.openStoppedRoot(c, write)
+}
+
+// errInitGone says the init whose root was to be opened has died.
+var errInitGone = errors.New("the container's init has exited")
+
+// openStoppedRoot mounts a stopped container's layers and returns their
+// root.
+func (s *Store) openStoppedRoot(c *Container, write bool) (*os.File, func(), error) {
 	// The bundle lock keeps rm (and a second cp) away from the layers
 	// while they are mounted here.
 	unlock, err := fileutil.LockDir(c.Bundle)
 	if err != nil {
 		return nil, nil, err
 	}
-	if st, err = s.Status(c); err == nil && st.State != specs.StateStopped {
+	st, err := s.Status(c)
+	switch {
+	case err != nil:
+	case st.Dead:
+		err = errDead(c) // its maker was killed while we waited for it
+	case st.State != specs.StateStopped:
 		err = fmt.Errorf("container %s started while kobako was opening its files: try again", c.Name)
 	}
 	var root *os.File
@@ -56,8 +78,11 @@ func (s *Store) openLiveRoot(c *Container, pid int) (*os.File, error) {
 	// cd /proc/$PID/root
 	root, err := os.OpenFile(link, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	s.tracer.Step("open the container's root", "cd "+link, "os.OpenFile(O_PATH)", err)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, errInitGone // it exited after the pid was read
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", link, err)
+		return nil, err // the path is in it
 	}
 	// The pid was read before the open. Had the init died and its pid gone
 	// to another process meanwhile, this would be that process's root — the
@@ -65,7 +90,7 @@ func (s *Store) openLiveRoot(c *Container, pid int) (*os.File, error) {
 	// alive now, under the same pid, was alive at the open.
 	st, err := s.Status(c)
 	if err == nil && (st.State == specs.StateStopped || st.Pid != pid) {
-		err = fmt.Errorf("container %s stopped while kobako was opening its files: try again", c.Name)
+		err = errInitGone
 	}
 	if err != nil {
 		root.Close()

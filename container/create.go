@@ -13,6 +13,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/cgroups"
 	"github.com/kobako/kobako/internal/fileutil"
@@ -37,52 +38,75 @@ type CreateOptions struct {
 
 // Create makes the container's directory and record. On failure nothing
 // is left behind.
+//
+// The record comes first: container.json is written, marked creating,
+// before anything else is made for the container — its name, its layer,
+// later its runtime state, cgroup and network — so that whatever a kill
+// at any moment leaves, a record leads to it: ps -a shows it, rm -f and
+// prune remove it. Only the record's own directory can precede it, and
+// that is made under the store's lock, which a sweep takes too
+// (orphans.go).
 func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
+	if opts.Name != "" {
+		if err := checkName(opts.Name); err != nil {
+			return nil, err // before anything is made
+		}
+	}
 	id, err := newID()
 	if err != nil {
 		return nil, err
 	}
+	bundle := filepath.Join(s.containersDir(), id)
+	// What only the id and the directory decide, the cgroup among it:
+	// known before anything is made, so the record can name it.
+	if err := completeSpec(opts.Spec, bundle, id); err != nil {
+		return nil, err
+	}
+	overlay := &rootfs.Overlay{
+		Lower: overlayOrder(opts.ImageLayers),
+		Upper: filepath.Join(bundle, "upper"),
+		Work:  filepath.Join(bundle, "work"),
+	}
+	c = &Container{Bundle: bundle, Fresh: true, Record: Record{
+		ID: id, Name: opts.Name, Image: opts.Image, Command: opts.Spec.Process.Args,
+		Created: time.Now().UTC(), AutoRemove: opts.AutoRemove, Detached: opts.Detached,
+		Tty: opts.Spec.Process.Terminal, Overlay: overlay,
+		Labels: opts.Labels, StopSignal: opts.StopSignal, StopTimeout: opts.StopTimeout,
+		RestartPolicy: opts.Restart, Creating: true,
+	}}
+	if opts.Spec.Linux != nil {
+		c.CgroupsPath = opts.Spec.Linux.CgroupsPath
+	}
+	// Deferred first, so it runs last: on failure the directory goes
+	// while it is still locked as ours.
+	unlock := func() {}
+	defer func() { unlock() }()
 	var u undo.Stack
 	defer func() {
 		if err != nil {
 			u.RunIfNotReleased()
 		}
 	}()
-	bundle := filepath.Join(s.containersDir(), id)
-	if err := os.MkdirAll(s.containersDir(), 0o700); err != nil {
-		return nil, err
-	}
-	if err := os.Mkdir(bundle, 0o700); err != nil {
-		return nil, fmt.Errorf("make container dir: %w", err)
-	}
-	u.Push(func() error { return os.RemoveAll(bundle) })
-	name, err := s.claimName(opts.Name, id)
+	unlockDir, err := s.createRecord(c, &u)
 	if err != nil {
 		return nil, err
 	}
-	u.Push(func() error { return s.releaseName(name, id) })
+	unlock = unlockDir
+	s.narrate(c)
 
 	// mkdir upper work rootfs — the article's $CONTAINER/{diff,work,merged}
-	overlay := &rootfs.Overlay{
-		Lower: overlayOrder(opts.ImageLayers),
-		Upper: filepath.Join(bundle, "upper"),
-		Work:  filepath.Join(bundle, "work"),
-	}
 	layer := []string{overlay.Upper, overlay.Work, filepath.Join(bundle, "rootfs")}
 	for _, dir := range layer {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("make container layer: %w", err)
 		}
 	}
-	if err := completeSpec(opts.Spec, bundle, id); err != nil {
-		return nil, err
-	}
 	// A user namespace: its maps (a range of its own), and its root's layer.
-	unlock, err := s.mapUserNamespace(opts.Spec, id)
+	unlockRange, err := s.mapUserNamespace(opts.Spec, id)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	defer unlockRange()
 	if err := s.giveLayerToRoot(opts.Spec, bundle, layer); err != nil {
 		return nil, err
 	}
@@ -90,20 +114,74 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 	if err := fileutil.WriteJSON(filepath.Join(bundle, "config.json"), opts.Spec); err != nil {
 		return nil, err
 	}
-	c = &Container{Bundle: bundle, Fresh: true, Record: Record{
-		ID: id, Name: name, Image: opts.Image, Command: opts.Spec.Process.Args,
-		Created: time.Now().UTC(), AutoRemove: opts.AutoRemove, Detached: opts.Detached,
-		Tty: opts.Spec.Process.Terminal, Overlay: overlay,
-		Labels: opts.Labels, StopSignal: opts.StopSignal, StopTimeout: opts.StopTimeout,
-		RestartPolicy: opts.Restart,
-	}}
-	s.narrate(c)
+	// Made: the record says so, and the container is an ordinary one.
+	c.Creating = false
 	if err := s.save(c); err != nil {
 		return nil, err
 	}
 	u.Release()
 	s.event(c, "create", nil)
 	return c, nil
+}
+
+// createRecord makes c's directory and writes its record, marked
+// creating, then claims its name — under the store's lock, shared with
+// other creates and taken whole by a sweep, so that no sweep ever sees
+// the directory before its record. The directory stays locked (flock)
+// until unlock: while it is, its maker lives (status.go). Every step
+// pushes its undo on u.
+func (s *Store) createRecord(c *Container, u *undo.Stack) (unlock func(), err error) {
+	unlockStore, err := s.lockStore(unix.LOCK_SH)
+	if err != nil {
+		return nil, err
+	}
+	defer unlockStore()
+	// mkdir $CONTAINER
+	if err := os.Mkdir(c.Bundle, 0o700); err != nil {
+		return nil, fmt.Errorf("make container dir: %w", err)
+	}
+	u.Push(func() error { return os.RemoveAll(c.Bundle) })
+	// flock $CONTAINER, until the container is made
+	unlockDir, err := fileutil.LockDir(c.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			unlockDir()
+		}
+	}()
+	// No name asked for: one is chosen now, so that the record has it.
+	generated := c.Name == ""
+	if generated {
+		if c.Name, err = generatedName(0); err != nil {
+			return nil, err
+		}
+	}
+	// cat > $CONTAINER/container.json — atomically (write, rename)
+	if err := s.save(c); err != nil {
+		return nil, err
+	}
+	// ln -s $ID names/$NAME
+	claim := s.claimName
+	if generated {
+		claim = s.claimGenerated
+	}
+	name, err := claim(c.Name, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	u.Push(func() error { return s.releaseName(name, c.ID) })
+	if name != c.Name {
+		// The chosen name was taken: the record learns the one claimed.
+		// A kill before this leaves a name that leads to the record; rm
+		// releases every name that leads to its id.
+		c.Name = name
+		if err := s.save(c); err != nil {
+			return nil, err
+		}
+	}
+	return unlockDir, nil
 }
 
 // overlayOrder is an image's layers as lowerdir= lists them: the image

@@ -8,6 +8,7 @@ package container
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -60,7 +61,11 @@ func (s *Store) Stop(c *Container, sig unix.Signal, timeout time.Duration) error
 	if err != nil || st.State == specs.StateStopped {
 		return err
 	}
-	if err := s.rt.Kill(c.ID, sig); err != nil && !errors.Is(err, runtime.ErrNotRunning) {
+	err = s.rt.Kill(c.ID, sig)
+	if errors.Is(err, runtime.ErrNotExist) {
+		return nil // still being made (ps: Creating): nothing of it runs yet
+	}
+	if err != nil && !errors.Is(err, runtime.ErrNotRunning) {
 		return err
 	}
 	stopped, err := s.rt.WaitStopped(c.ID, timeout)
@@ -82,6 +87,9 @@ func (s *Store) Stop(c *Container, sig unix.Signal, timeout time.Duration) error
 	// Return once its exit status is recorded, so that ps shows it: the
 	// monitor's "die" comes first in the journal, then "stop", as docker's.
 	_, err = s.awaitExitRecord(c)
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil // removed as it ended (--rm), or by rm -f meanwhile: stopped
+	}
 	s.event(c, "stop", nil)
 	return err
 }
@@ -94,6 +102,9 @@ func (s *Store) Start(c *Container, attach bool, stdio Stdio) (Exit, error) {
 	st, err := s.Status(c)
 	if err != nil {
 		return Exit{}, err
+	}
+	if st.Dead {
+		return Exit{}, errDead(c)
 	}
 	if st.Restarting && !attach {
 		return Exit{}, nil // as docker: its monitor is about to start it

@@ -33,27 +33,49 @@ var nameRule = ident.Rule{MaxLen: 128, Extra: "_.-"}
 
 // claimName reserves name for id. An empty name gets a generated one.
 func (s *Store) claimName(name, id string) (string, error) {
+	if name == "" {
+		return s.claimGenerated("", id)
+	}
+	if err := checkName(name); err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(s.namesDir(), 0o700); err != nil {
 		return "", err
 	}
-	if name != "" {
-		if !nameRule.Valid(name) {
-			return "", fmt.Errorf("invalid container name %q: use letters, digits and _.- (starting with a letter or digit)", name)
-		}
-		if validHexID(name) {
-			return "", fmt.Errorf("invalid container name %q: it looks like an id", name)
-		}
-		return name, s.link(name, id)
+	return name, s.link(name, id)
+}
+
+// checkName refuses a name docker would refuse, and one that looks like
+// an id (it would shadow one).
+func checkName(name string) error {
+	if !nameRule.Valid(name) {
+		return fmt.Errorf("invalid container name %q: use letters, digits and _.- (starting with a letter or digit)", name)
 	}
+	if validHexID(name) {
+		return fmt.Errorf("invalid container name %q: it looks like an id", name)
+	}
+	return nil
+}
+
+// claimGenerated reserves a generated name for id: first, if it is free
+// (Create records the name it chose before it claims it), or another.
+func (s *Store) claimGenerated(first, id string) (string, error) {
+	if err := os.MkdirAll(s.namesDir(), 0o700); err != nil {
+		return "", err
+	}
+	name := first
 	for tries := 0; ; tries++ {
-		name, err := generatedName(tries)
-		if err != nil {
-			return "", err
+		if name == "" {
+			var err error
+			if name, err = generatedName(tries); err != nil {
+				return "", err
+			}
 		}
-		err = s.link(name, id)
+		err := s.link(name, id)
 		if err == nil || tries > 20 {
 			return name, err
 		}
+		name = ""
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 )
 
 // Prune removes every container that is not running — its state, layers,
-// cgroups and name — and returns the ones it removed. Running ones are
+// cgroups and name — and returns the ones it removed: the stopped ones,
+// and the dead ones that a killed kobako left half made. Running ones are
 // left alone; one that fails to go does not stop the others.
 func (s *Store) Prune() ([]*Container, error) {
 	list, err := s.List()
@@ -20,7 +21,8 @@ func (s *Store) Prune() ([]*Container, error) {
 	var removed []*Container
 	var errs []error
 	for _, c := range list {
-		if st, err := s.Status(c); err != nil || st.State != specs.StateStopped {
+		// Stopped, or dead: made and never to be started (status.go).
+		if st, err := s.Status(c); err != nil || st.State != specs.StateStopped && !st.Dead {
 			continue
 		}
 		if err := s.Remove(c, false); err != nil {

@@ -74,9 +74,14 @@ func (s *Store) removeLocked(c *Container, force bool) error {
 		if err := s.rt.Delete(c.ID, force); err != nil && !errors.Is(err, runtime.ErrNotExist) {
 			return err
 		}
+		// Its cgroup, where the record names one: made after the state,
+		// it is normally gone with it; only an idle one is removed.
+		if err := s.removeCgroup(c); err != nil {
+			return err
+		}
 	case err != nil:
 		return err
-	case st.Status != specs.StateStopped && !force:
+	case st.Status != specs.StateStopped && !force && !s.orphaned(c, st.Status):
 		return fmt.Errorf("container %s is %s: stop it first, or remove it with rm -f", c.Name, st.Status)
 	case !force && c.Restarting && monitorAlive(c):
 		return fmt.Errorf("container %s is restarting: stop it first, or remove it with rm -f", c.Name)
@@ -85,13 +90,21 @@ func (s *Store) removeLocked(c *Container, force bool) error {
 		if err := s.KillPaused(c); err != nil {
 			return err
 		}
-		if err := s.rt.Delete(c.ID, force); err != nil {
+		// A dead one's init waits for a start that never comes: killed
+		// as with -f (its command never ran).
+		if err := s.rt.Delete(c.ID, force || s.orphaned(c, st.Status)); err != nil {
 			return err
 		}
 	}
 	// ip link del vethXXX, its nft rules, its address: the container is
 	// gone, so is its place on the bridge.
 	if err := s.disconnect(c); err != nil {
+		return err
+	}
+	// rm names/$NAME — every name that leads here, so none leads nowhere.
+	// Before the directory: a kill in between leaves a record, found by
+	// its id, never a name without one.
+	if err := s.releaseNames(c.ID); err != nil {
 		return err
 	}
 	// rm -rf $CONTAINER (its layer, config and logs)
@@ -101,6 +114,22 @@ func (s *Store) removeLocked(c *Container, force bool) error {
 		return fmt.Errorf("remove %s: %w", c.Bundle, err)
 	}
 	s.event(c, "destroy", nil)
-	// rm names/$NAME — every name that leads here, so none leads nowhere.
-	return s.releaseNames(c.ID)
+	return nil
+}
+
+// removeCgroup removes the idle cgroup c's record names: what a create
+// killed between its cgroup and its state could leave. A record from
+// before records named it has it in config.json.
+func (s *Store) removeCgroup(c *Container) error {
+	path := c.CgroupsPath
+	if path == "" && !c.Creating {
+		if spec, err := c.Spec(); err == nil && spec.Linux != nil {
+			path = spec.Linux.CgroupsPath
+		}
+	}
+	if path == "" {
+		return nil
+	}
+	_, err := s.rt.RemoveIdleCgroup(path, 0)
+	return err
 }

@@ -174,7 +174,9 @@ func (s *Store) waitToRestart(c *Container, delay time.Duration) bool {
 
 // The monitor holds an flock on monitor.lock for as long as it lives, so
 // that "restarting" is believed only while someone will restart it: a
-// SIGKILLed monitor's lock goes with it.
+// SIGKILLed monitor's lock goes with it. A foreground run, the other kind
+// of waiting parent, holds it too (run.go): a container created and never
+// started whose lock is free has nobody left to start it (status.go).
 const monitorLockName = "monitor.lock"
 
 // holdMonitorLock takes the lock; closing the file releases it.

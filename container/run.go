@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"time"
 
@@ -23,28 +22,9 @@ import (
 // when it has one.
 type Stdio struct {
 	In, Out, Err *os.File
-}
-
-// forwardedSignals reach the container's PID 1 when kobako receives them.
-// Remember that a PID namespace's init ignores any signal it has no
-// handler for (pid_namespaces(7)): `kill -TERM` of a plain `sleep` does
-// nothing, as with docker.
-var forwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
-
-// SurviveClosedPipes keeps kobako alive when whoever reads its output
-// goes away (`kobako --trace run … 2>&1 | head -3`). A Go program dies of
-// SIGPIPE when it writes to a closed pipe on fd 1 or 2 (see os/signal),
-// and a kobako that died there would leave its container half-made, or
-// without its exit status and its --rm clean-up. With SIGPIPE caught, the
-// write fails with EPIPE instead: the trace drops its lines, the relay
-// its output, and the container is waited for and cleaned up as ever.
-// Caught, not ignored: execve resets a caught signal to its default but
-// keeps an ignored one ignored, and the container's processes must die
-// of SIGPIPE as they would anywhere (`yes | head -1`).
-func SurviveClosedPipes() {
-	// The channel is never read: a full one drops the signal, and that
-	// is all it is for.
-	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
+	// Signals are the person's signals, caught since before the container
+	// was made (CatchSignals); nil: caught from the attach on.
+	Signals *Signals
 }
 
 // Exit is how a container ended.
@@ -60,6 +40,13 @@ type Exit struct {
 // shown (run_log.go), for `kobako logs` afterwards.
 func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
 	s.narrate(c)
+	// The waiting parent's lock, as a monitor holds it: once it is free,
+	// a container still waiting for its start is dead (status.go).
+	lock, err := holdMonitorLock(c)
+	if err != nil {
+		return Exit{}, s.removeAfterFailure(c, err)
+	}
+	defer lock.Close()
 	log, files, err := s.foregroundLog(c, stdio)
 	if err != nil {
 		return Exit{}, s.removeAfterFailure(c, err)
@@ -71,11 +58,18 @@ func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
 		return Exit{}, err
 	}
 	sess, err := attachLogged(proc, stdio, log)
-	if err == nil {
-		defer sess.close()
-		err = s.start(c)
-	}
 	if err != nil {
+		proc.Signal(unix.SIGKILL)
+		proc.Wait()
+		return Exit{}, s.removeAfterFailure(c, err)
+	}
+	defer sess.close()
+	// ^C (or a kill, a closed terminal) while it was being made: it never
+	// runs, and goes as a run that could not run goes.
+	if sig := sess.signals.Ending(); sig != nil {
+		return s.callOff(c, proc, sig)
+	}
+	if err := s.start(c); err != nil {
 		proc.Signal(unix.SIGKILL)
 		proc.Wait()
 		return Exit{}, s.removeAfterFailure(c, err)
@@ -86,6 +80,21 @@ func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
 	}
 	exit := s.exitOf(c, code)
 	return exit, s.finish(c, exit)
+}
+
+// callOff ends a created container that a signal stopped before its
+// start, and removes it if it is fresh. Its status is the shell's for a
+// process that signal ended: 128+N.
+func (s *Store) callOff(c *Container, proc *runtime.Process, sig os.Signal) (Exit, error) {
+	proc.Signal(unix.SIGKILL)
+	proc.Wait()
+	exit := Exit{ID: c.ShortID(), Code: 128 + int(sig.(unix.Signal))}
+	err := s.removeAfterFailure(c, nil)
+	if err == nil && !c.Fresh {
+		// It ran before: it stays, stopped, with this status.
+		err = s.finish(c, exit)
+	}
+	return exit, err
 }
 
 // start lets the created container's init exec its command (runtime's
@@ -119,7 +128,8 @@ type session struct {
 	proc    *runtime.Process
 	relay   *terminalRelay // nil without a terminal
 	log     *runLog        // nil when nothing is kept
-	signals chan os.Signal
+	signals *Signals
+	ownSigs bool // caught by attach, stopped by close
 }
 
 // attach starts relaying and forwarding for proc. Signals are caught from
@@ -130,15 +140,17 @@ func attach(proc *runtime.Process, stdio Stdio) (*session, error) {
 
 // attachLogged is attach that keeps what proc writes in log too.
 func attachLogged(proc *runtime.Process, stdio Stdio, log *runLog) (*session, error) {
-	sess := &session{proc: proc, log: log, signals: make(chan os.Signal, 16)}
-	signal.Notify(sess.signals, append(forwardedSignals, unix.SIGWINCH)...)
+	sess := &session{proc: proc, log: log, signals: stdio.Signals}
+	if sess.signals == nil {
+		sess.signals, sess.ownSigs = CatchSignals(), true
+	}
 	if log != nil {
 		log.start(stdio)
 	}
 	if proc.Console != nil {
 		relay, err := startRelay(proc.Console, stdio, log)
 		if err != nil {
-			signal.Stop(sess.signals)
+			sess.stopSignals()
 			return nil, err
 		}
 		sess.relay = relay
@@ -162,9 +174,17 @@ func (sess *session) wait() (int, error) {
 
 // close puts the person's terminal back and stops catching signals.
 func (sess *session) close() {
-	signal.Stop(sess.signals)
+	sess.stopSignals()
 	if sess.relay != nil {
 		sess.relay.restore()
+	}
+}
+
+// stopSignals stops catching signals if the session started it; its
+// caller's catching goes on until the caller stops it.
+func (sess *session) stopSignals() {
+	if sess.ownSigs {
+		sess.signals.Stop()
 	}
 }
 
@@ -234,16 +254,6 @@ func (s *Store) removeAfterFailure(c *Container, cause error) error {
 		return errors.Join(cause, fmt.Errorf("clean up container %s: %w", c.Name, err))
 	}
 	return cause
-}
-
-func forward(signals <-chan os.Signal, proc *runtime.Process, relay *terminalRelay) {
-	for sig := range signals {
-		if sig == unix.SIGWINCH {
-			relay.resize()
-			continue
-		}
-		proc.Signal(sig) // a container that has just exited: nothing to do
-	}
 }
 
 // finish records the exit status, and removes the container after --rm.

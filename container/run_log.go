@@ -15,7 +15,6 @@ package container
 // --rm keeps no log: nobody could read it after it is gone.
 
 import (
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -104,10 +103,10 @@ func (l *runLog) copy(src *os.File, person *os.File, stream string) {
 }
 
 // terminalWriter is what the terminal relay writes the pty's output to:
-// the person's terminal and the log.
+// the person's terminal and the log (none: l is nil).
 func (l *runLog) terminalWriter(person io.Writer) io.Writer {
 	if l == nil {
-		return person
+		return &teeToLog{person: person, log: io.Discard}
 	}
 	return &teeToLog{person: person, log: l.log.stream("stdout")}
 }
@@ -135,7 +134,8 @@ func (l *runLog) close() {
 }
 
 // teeToLog writes to the log always and to the person while they read:
-// the pty must be read to its end even after they left (terminal.go).
+// the pty must be read to its end even after they left (terminal.go) —
+// their pipe closed (EPIPE) or their terminal hung up (EIO).
 type teeToLog struct {
 	person io.Writer
 	gone   bool
@@ -147,9 +147,6 @@ func (t *teeToLog) Write(p []byte) (int, error) {
 	if !t.gone {
 		if _, err := t.person.Write(p); err != nil {
 			t.gone = true
-			if !errors.Is(err, unix.EPIPE) {
-				return 0, err
-			}
 		}
 	}
 	return len(p), nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/cgroups"
 	"github.com/kobako/kobako/internal/fileutil"
@@ -20,13 +21,22 @@ type Status struct {
 	State      specs.ContainerState // created, running or stopped
 	Paused     bool                 // running, but frozen by kobako pause (pause.go)
 	Restarting bool                 // stopped, and its monitor waits to restart it (restart.go)
-	Pid        int                  // the init's pid on the host, while it runs
-	Namespaces map[string]string    // "net" → "net:[4026532…]", while it runs
+	// Dead: its record was written, and the kobako making it was killed
+	// before it finished (create.go); rm removes what it left.
+	Dead       bool
+	Pid        int               // the init's pid on the host, while it runs
+	Namespaces map[string]string // "net" → "net:[4026532…]", while it runs
 }
 
 // Status asks the runtime how c is doing. A container without runtime
 // state (never started, or the state went with a reboot) is stopped.
 func (s *Store) Status(c *Container) (Status, error) {
+	if c.Creating {
+		if st, ok := s.creatingStatus(c); ok {
+			return st, nil
+		}
+		// Made since c was read: c now holds the record as it is.
+	}
 	st, err := s.rt.State(c.ID)
 	if errors.Is(err, runtime.ErrNotExist) {
 		return Status{State: specs.StateStopped, Restarting: s.restarting(c)}, nil
@@ -46,7 +56,44 @@ func (s *Store) Status(c *Container) (Status, error) {
 		out.Pid = st.Pid
 		out.Namespaces = namespaceInodes(st.Pid)
 	}
+	out.Dead = s.orphaned(c, st.Status)
 	return out, nil
+}
+
+// orphaned says whether c waits for a start that will never come: created
+// (or still "creating", its creator killed after the init got ready), and
+// its waiting parent — the foreground run or the monitor that made it —
+// gone, its lock free (restart.go). Nothing of the person's has run in
+// it; rm and prune remove it without -f.
+func (s *Store) orphaned(c *Container, state specs.ContainerState) bool {
+	return (state == specs.StateCreated || state == specs.StateCreating) && !monitorAlive(c)
+}
+
+// errDead is the answer of every command but rm, prune and inspect to a
+// dead container: half made, it has nothing to start, enter or copy.
+func errDead(c *Container) error {
+	return fmt.Errorf("container %s is dead: the kobako that made it was killed before it finished; remove it (kobako rm %s)", c.Name, c.Name)
+}
+
+// creatingStatus is the status of a container whose record said it was
+// being made: "creating" while its maker holds its directory's lock. Once
+// the lock is free the record is read again: a maker marks it made before
+// it lets the lock go, so a record still marked creating is a dead one's.
+// ok is false when the container was made meanwhile; c is then updated.
+func (s *Store) creatingStatus(c *Container) (st Status, ok bool) {
+	// flock -n -s $CONTAINER: fails while the maker holds it
+	unlock, err := fileutil.FlockDir(c.Bundle, unix.LOCK_SH|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return Status{State: specs.StateCreating}, true
+	}
+	if err == nil {
+		unlock()
+	}
+	if now, err := s.load(c.ID); err == nil && !now.Creating {
+		c.Record = now.Record
+		return Status{}, false
+	}
+	return Status{State: specs.StateStopped, Dead: true}, true
 }
 
 // namespaceInodes reads /proc/<pid>/ns/*: two processes share a namespace
@@ -80,9 +127,17 @@ func (c *Container) Describe(st Status, now time.Time) string {
 }
 
 func (c *Container) describe(st Status, now time.Time) string {
-	switch st.State {
-	case specs.StateCreated:
+	switch {
+	case st.Dead:
+		return "Dead" // docker's word for a container half made or half removed
+	case st.State == specs.StateCreating:
+		return "Creating" // its maker is at it now
+	case st.State == specs.StateCreated:
 		return "Created"
+	case st.State == specs.StateStopped && c.StartedAt == nil && c.ExitCode == nil:
+		return "Created" // made, never started: kobako create, or a run killed before start
+	}
+	switch st.State {
 	case specs.StateRunning:
 		// Since this run started: a restarted container is "Up 2
 		// seconds", however old it is. A record without the time (an

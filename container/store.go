@@ -51,19 +51,27 @@ func NewStore(root, dataRoot string, tr *trace.Tracer) *Store {
 // Record is what container.json holds: everything `ps` and `inspect` show
 // that the OCI state does not know.
 type Record struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	Image      string            `json:"image"`
-	Command    []string          `json:"command"`
-	Created    time.Time         `json:"created"`
-	AutoRemove bool              `json:"autoRemove,omitempty"`
-	Detached   bool              `json:"detached,omitempty"`
-	Tty        bool              `json:"tty,omitempty"`
-	Overlay    *rootfs.Overlay   `json:"overlay"`
-	ExitCode   *int              `json:"exitCode,omitempty"`
-	OOMKilled  bool              `json:"oomKilled,omitempty"`
-	Labels     map[string]string `json:"labels,omitempty"`
-	StopSignal string            `json:"stopSignal,omitempty"` // what stop sends first; "" = TERM
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Image   string    `json:"image"`
+	Command []string  `json:"command"`
+	Created time.Time `json:"created"`
+	// Creating says the record was written before the container was
+	// made, as it is (create.go), and that its maker has not finished:
+	// while its maker lives the container is being created; once it died,
+	// the container is Dead, and rm removes what it left.
+	Creating bool `json:"creating,omitempty"`
+	// CgroupsPath is its cgroup (/kobako/<id>), decided before anything
+	// is made: rm removes it even when the runtime's state is gone.
+	CgroupsPath string            `json:"cgroupsPath,omitempty"`
+	AutoRemove  bool              `json:"autoRemove,omitempty"`
+	Detached    bool              `json:"detached,omitempty"`
+	Tty         bool              `json:"tty,omitempty"`
+	Overlay     *rootfs.Overlay   `json:"overlay"`
+	ExitCode    *int              `json:"exitCode,omitempty"`
+	OOMKilled   bool              `json:"oomKilled,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	StopSignal  string            `json:"stopSignal,omitempty"` // what stop sends first; "" = TERM
 	// StopTimeout is how long stop waits before SIGKILL; nil = 10 s.
 	StopTimeout *int `json:"stopTimeout,omitempty"`
 	// StartedAt is when it last started, FinishedAt when it last ended:

@@ -6,13 +6,11 @@ package container
 // (SIGWINCH); and everything is put back when the container exits.
 
 import (
-	"errors"
 	"io"
 	"os"
 	"time"
 
 	"github.com/creack/pty"
-	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -46,11 +44,10 @@ func startRelay(console *os.File, stdio Stdio, log *runLog) (*terminalRelay, err
 	out = log.terminalWriter(out)
 	go func() {
 		// Ends with EIO when the last slave closes. If the person's end
-		// goes first (EPIPE: `| head`), the pty is still read to its end:
-		// a pty nobody reads fills up and blocks the container.
-		if _, err := io.Copy(out, console); err != nil && !errors.Is(err, unix.EIO) {
-			io.Copy(io.Discard, console)
-		}
+		// goes first (EPIPE: `| head`; EIO: their terminal hung up), the
+		// writer drops what follows, and the pty is still read to its
+		// end: a pty nobody reads fills up and blocks the container.
+		io.Copy(out, console)
 		close(r.output)
 	}()
 	return r, nil

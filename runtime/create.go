@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/cgroups"
+	"github.com/kobako/kobako/internal/fileutil"
 	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/internal/undo"
 	"github.com/kobako/kobako/rootfs"
@@ -82,10 +83,13 @@ func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
 			u.RunIfNotReleased()
 		}
 	}()
-	fifo, err := r.makeStateDir(opts.ID, opts.Spec.Linux, &u)
+	fifo, unlock, err := r.makeStateDir(opts.ID, opts.Spec.Linux, &u)
 	if err != nil {
 		return nil, err
 	}
+	// Held until create returns: a state dir whose lock is free and that
+	// has no state.json is one whose create died (orphans.go).
+	defer unlock()
 	layout, err := cgroups.Detect()
 	if err != nil {
 		return nil, err
@@ -142,7 +146,7 @@ func (r *Runtime) hooksStop(opts CreateOptions, proc *Process, sync int) error {
 	if err := r.runParentHooks(opts, proc.Pid); err != nil {
 		return err
 	}
-	return sendMessage(sync, message{Type: msgContinue})
+	return proc.tell(sync, message{Type: msgContinue})
 }
 
 // handOverConsole sends the pty master to the engine's console socket and
@@ -187,7 +191,7 @@ func (r *Runtime) parentSteps(opts CreateOptions, layout *cgroups.Layout, proc *
 		}
 		defer closeAll(idmapped)
 	}
-	return sendMessage(sync, message{Type: msgContinue}, descriptors(idmapped)...)
+	return proc.tell(sync, message{Type: msgContinue}, descriptors(idmapped)...)
 }
 
 // absBundle makes the bundle's path absolute, as the OCI state has it.
@@ -227,28 +231,43 @@ func (r *Runtime) nameInTrace(id, root string) {
 
 // makeStateDir makes <root>/<id>, 0700, with the exec fifo in it, and
 // returns the fifo. Creating the directory is the atomic claim of the id:
-// of two concurrent creates, one gets EEXIST.
-func (r *Runtime) makeStateDir(id string, linux *specs.Linux, u *undo.Stack) (*os.File, error) {
+// of two concurrent creates, one gets EEXIST. The directory is locked
+// (flock) before anyone can look at it, and stays locked until unlock:
+// that is how a sweep tells a create under way from one that died before
+// it wrote state.json (orphans.go).
+func (r *Runtime) makeStateDir(id string, linux *specs.Linux, u *undo.Stack) (fifo *os.File, unlock func(), err error) {
 	if err := os.MkdirAll(r.Root, 0o700); err != nil {
-		return nil, fmt.Errorf("make state root: %w", err)
+		return nil, nil, fmt.Errorf("make state root: %w", err)
+	}
+	// flock -s $ROOT: a sweep holds it exclusively while it looks, so it
+	// never sees this directory between its mkdir and its flock.
+	unlockRoot, err := fileutil.FlockDir(r.Root, unix.LOCK_SH)
+	if err != nil {
+		return nil, nil, err
 	}
 	dir := r.dir(id)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container %s already exists", id)
-		}
-		return nil, fmt.Errorf("make state dir: %w", err)
+	err = os.Mkdir(dir, 0o700)
+	if err == nil {
+		u.Push(func() error { return os.RemoveAll(dir) })
+		// flock $ROOT/$ID, until create returns
+		unlock, err = fileutil.LockDir(dir)
 	}
-	u.Push(func() error { return os.RemoveAll(dir) })
-	fifo, err := makeExecFifo(dir, u)
+	unlockRoot()
+	if errors.Is(err, os.ErrExist) {
+		return nil, nil, fmt.Errorf("container %s already exists", id)
+	}
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("make state dir: %w", err)
 	}
-	// In a user namespace the init opens it as the container's root.
-	if err := chownToNamespaceRoot(fifo.Name(), linux); err != nil {
-		return nil, err
+	if fifo, err = makeExecFifo(dir, u); err == nil {
+		// In a user namespace the init opens it as the container's root.
+		err = chownToNamespaceRoot(fifo.Name(), linux)
 	}
-	return fifo, nil
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return fifo, unlock, nil
 }
 
 // makeExecFifo makes the fifo the init blocks on, and opens it O_PATH: a

@@ -137,6 +137,20 @@ func (p *Process) awaitMessage(sync int, want string) error {
 	return nil
 }
 
+// tell sends m to the init. An init that failed has reported why and
+// exited: the send then meets a closed socket (EPIPE), and the answer is
+// the init's report, still waiting to be read, not the broken pipe.
+func (p *Process) tell(sync int, m message, fds ...int) error {
+	err := sendMessage(sync, m, fds...)
+	if !errors.Is(err, unix.EPIPE) {
+		return err
+	}
+	if report, _, rerr := recvMessage(sync); rerr == nil && report.Type == msgError {
+		return p.unexpected(report)
+	}
+	return err
+}
+
 // unexpected turns a message that is not the one awaited into an error:
 // the init's own report, or a protocol error.
 func (p *Process) unexpected(m message) error {

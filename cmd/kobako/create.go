@@ -16,6 +16,8 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v3"
+
+	"github.com/kobako/kobako/container"
 )
 
 func createCommand() *cli.Command {
@@ -48,6 +50,8 @@ Examples:
 			if cmd.Args().Len() == 0 {
 				return errors.New(`"create" needs an image: kobako create [OPTIONS] IMAGE [COMMAND...]`)
 			}
+			// A reader that leaves (| head) must not end it half-way.
+			container.SurviveClosedPipes()
 			c, err := createContainer(cmd, globals(cmd))
 			if err != nil {
 				return err

@@ -20,7 +20,9 @@ func rmCommand() *cli.Command {
 their writable layer, their name. A running container is refused unless -f,
 which kills it (SIGKILL to its PID 1, which takes the whole PID namespace
 with it) and then removes it. -v removes its anonymous volumes too (-v /path
-made them); named volumes stay, for kobako volume rm.
+made them); named volumes stay, for kobako volume rm. A container whose
+kobako was killed while it made it (ps -a: Dead) is removed like any other;
+what such a kill left without a record goes first (one line on stderr).
 
 Examples:
    sudo kobako rm tiny_bento
@@ -36,8 +38,11 @@ Examples:
 			if cmd.Args().Len() == 0 {
 				return errors.New(`"rm" needs at least one container: kobako rm [-f] CONTAINER...`)
 			}
+			// A reader that leaves (| head) must not end it half-way.
+			container.SurviveClosedPipes()
 			g := globals(cmd)
 			store := container.NewStore(g.root, g.dataRoot, g.tracer)
+			sweepOrphans(store, false)
 			var errs []error
 			for _, ref := range cmd.Args().Slice() {
 				c, err := store.Lookup(ref)

@@ -124,8 +124,12 @@ func runContainer(cmd *cli.Command) (container.Exit, error) {
 			return container.Exit{}, err
 		}
 	}
-	// From here on a reader that leaves (| head) must not end kobako half-way.
+	// From here on nothing may end kobako half-way: not a reader that
+	// leaves (| head), nor ^C, a kill or a closed terminal. Those come to
+	// the container once it runs, and call it off before (container/run.go).
 	container.SurviveClosedPipes()
+	signals := container.CatchSignals()
+	defer signals.Stop()
 	g := globals(cmd)
 	c, err := createContainer(cmd, g)
 	if err != nil {
@@ -133,13 +137,26 @@ func runContainer(cmd *cli.Command) (container.Exit, error) {
 	}
 	store := container.NewStore(g.root, g.dataRoot, g.tracer)
 	if cmd.Bool("detach") {
-		if err := store.StartDetached(c); err != nil {
-			return container.Exit{}, err
-		}
-		fmt.Println(c.ID)
-		return container.Exit{}, nil
+		return startDetached(store, c, signals)
 	}
-	return store.Run(c, stdioFor(cmd))
+	stdio := stdioFor(cmd)
+	stdio.Signals = signals
+	return store.Run(c, stdio)
+}
+
+// startDetached hands c to its monitor and prints its id — unless a
+// signal that would have ended kobako came while it was made: then it is
+// removed, and the status is the shell's for that signal. Once the monitor
+// has it, the container is the monitor's.
+func startDetached(store *container.Store, c *container.Container, signals *container.Signals) (container.Exit, error) {
+	if sig := signals.Ending(); sig != nil {
+		return container.Exit{ID: c.ShortID(), Code: 128 + int(sig.(unix.Signal))}, store.Remove(c, true)
+	}
+	if err := store.StartDetached(c); err != nil {
+		return container.Exit{}, err
+	}
+	fmt.Println(c.ID)
+	return container.Exit{}, nil
 }
 
 // createContainer makes the container that run starts, from the image and
@@ -147,6 +164,9 @@ func runContainer(cmd *cli.Command) (container.Exit, error) {
 // until the container that mounts them is recorded: an rmi meanwhile
 // leaves them for the container.
 func createContainer(cmd *cli.Command, g settings) (*container.Container, error) {
+	// What killed kobako commands left without a record, before this one
+	// makes anything (container/orphans.go).
+	sweepOrphans(container.NewStore(g.root, g.dataRoot, g.tracer), false)
 	images := image.NewStore(g.dataRoot, g.tracer)
 	// --pull: kobako pull, before the layers are held (the pull adds some).
 	name, err := pullForRun(cmd, g, images)

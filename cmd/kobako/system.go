@@ -214,8 +214,11 @@ func systemPruneCommand() *cli.Command {
 		Description: `Removes every stopped container, as kobako container prune does. With --all,
 it then removes every image that no container uses (the running ones, and
 any that are left), as kobako rmi would. Then kobako build's cache goes, and
-last every layer that no image lists and no container mounts. It asks
-first; -f does not.
+last every layer that no image lists and no container mounts. What killed
+kobako commands left without a record goes first: state dirs of creates that
+died, container dirs without a record, names that lead nowhere, and cgroups
+under /kobako that no container names, hold no process and have not changed
+for 10 minutes (another --root's may be younger). It asks first; -f does not.
 
 Example:
    sudo kobako system prune -a -f`,
@@ -232,8 +235,12 @@ Example:
 					return err
 				}
 			}
+			container.SurviveClosedPipes()
 			g := globals(cmd)
 			containers := container.NewStore(g.root, g.dataRoot, g.tracer)
+			// and what killed kobako commands left: idle cgroups under
+			// /kobako that no container names, too
+			sweepOrphans(containers, true)
 			removed, err := containers.Prune()
 			for _, c := range removed {
 				fmt.Println("deleted container", c.Name)
