@@ -22,7 +22,7 @@ AS_ROOT  := $(CURDIR)/scripts/as-root
 # A static binary: the container's init is this same file, re-executed.
 export CGO_ENABLED := 0
 
-.PHONY: build run tutorial test bench setup clean install uninstall
+.PHONY: build run tutorial test bench soak fuzz setup clean install uninstall
 
 build: setup
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kobako
@@ -55,6 +55,20 @@ include scripts/v2-guest/make.mk
 # Parts alone: scripts/bench.sh BIN RUNS run|import|engines.
 bench: build
 	$(CURDIR)/scripts/bench.sh $(BIN)
+
+# N containers run with kobako, its monitor and the init killed at random
+# moments, and concurrent rm -f, stop, exec and cp; then the host is
+# compared with how it began (docs/reliability.md). make test runs a short
+# one. SOAK_SEED=… repeats a run.
+SOAK_N ?= 1000
+soak: build
+	KOBAKO_BIN=$(BIN) SOAK_N=$(SOAK_N) SOAK_REPORT=$(CURDIR)/bin/soak-report.md \
+		$(GO) test -exec $(AS_ROOT) -count=1 -timeout 0 -run '^TestSoak$$' -v ./tests/
+
+# Each fuzz target for a while (FUZZTIME, default 60s); make test runs
+# their seed corpora only.
+fuzz:
+	$(CURDIR)/scripts/fuzz.sh
 
 clean:
 	rm -rf bin
