@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kobako/kobako/internal/fuzzseed"
 )
 
 // FuzzValidate parses any bytes as a config.json and validates the result.
@@ -117,44 +119,6 @@ func mustMarshal(t *testing.T, v any) []byte {
 //	KOBAKO_FUZZ_WRITE_SEEDS=1 go test -run '^TestFuzzSeeds$' ./runtime/
 func TestFuzzSeeds(t *testing.T) {
 	seeds := configSeeds(t)
-	checkSeeds(t, "FuzzValidate", seeds)
-	checkSeeds(t, "FuzzLoadBundle", seeds)
-}
-
-// checkSeeds compares testdata/fuzz/TARGET/seed-NAME with each seed, in
-// the format go test reads ("go test fuzz v1", then one Go literal per
-// argument), or writes them with KOBAKO_FUZZ_WRITE_SEEDS=1.
-func checkSeeds(t *testing.T, target string, seeds map[string][]any) {
-	t.Helper()
-	dir := filepath.Join("testdata", "fuzz", target)
-	write := os.Getenv("KOBAKO_FUZZ_WRITE_SEEDS") != ""
-	if write {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for name, args := range seeds {
-		var want bytes.Buffer
-		want.WriteString("go test fuzz v1\n")
-		for _, arg := range args {
-			switch v := arg.(type) {
-			case []byte:
-				fmt.Fprintf(&want, "[]byte(%q)\n", v)
-			case string:
-				fmt.Fprintf(&want, "string(%q)\n", v)
-			default:
-				t.Fatalf("seed %s/%s: no corpus literal for %T", target, name, arg)
-			}
-		}
-		path := filepath.Join(dir, "seed-"+name)
-		if write {
-			if err := os.WriteFile(path, want.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want.Bytes()) {
-			t.Errorf("%s is not this seed (%v): rewrite the corpus with KOBAKO_FUZZ_WRITE_SEEDS=1 go test -run '^TestFuzzSeeds$' .", path, err)
-		}
-	}
+	fuzzseed.Check(t, "FuzzValidate", seeds)
+	fuzzseed.Check(t, "FuzzLoadBundle", seeds)
 }

@@ -19,13 +19,11 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kobako/kobako/internal/fuzzseed"
 )
 
 // FuzzParseSize reads any string as --memory would.
@@ -72,15 +70,15 @@ func TestFuzzSeeds(t *testing.T) {
 		}
 		return seeds
 	}
-	checkSeeds(t, "FuzzParseSize", named(sizeSeeds))
-	checkSeeds(t, "FuzzParseVolume", named(volumeSeeds))
-	checkSeeds(t, "FuzzParseTmpfs", named(tmpfsSeeds))
-	checkSeeds(t, "FuzzParseMount", named(mountSeeds))
+	fuzzseed.Check(t, "FuzzParseSize", named(sizeSeeds))
+	fuzzseed.Check(t, "FuzzParseVolume", named(volumeSeeds))
+	fuzzseed.Check(t, "FuzzParseTmpfs", named(tmpfsSeeds))
+	fuzzseed.Check(t, "FuzzParseMount", named(mountSeeds))
 	resources := map[string][]any{}
 	for i, s := range resourceSeeds {
 		resources[seedName(i, s.memory+"_"+s.swap+"_"+s.cpus)] = []any{s.memory, s.swap, s.cpus}
 	}
-	checkSeeds(t, "FuzzResourceFlags", resources)
+	fuzzseed.Check(t, "FuzzResourceFlags", resources)
 }
 
 // seedName names the i-th seed file after its value, so that a failing
@@ -97,42 +95,4 @@ func seedName(i int, value string) string {
 		name = append(name, c)
 	}
 	return string(name)
-}
-
-// checkSeeds compares testdata/fuzz/TARGET/seed-NAME with each seed, in
-// the format go test reads ("go test fuzz v1", then one Go literal per
-// argument), or writes them with KOBAKO_FUZZ_WRITE_SEEDS=1.
-func checkSeeds(t *testing.T, target string, seeds map[string][]any) {
-	t.Helper()
-	dir := filepath.Join("testdata", "fuzz", target)
-	write := os.Getenv("KOBAKO_FUZZ_WRITE_SEEDS") != ""
-	if write {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for name, args := range seeds {
-		var want bytes.Buffer
-		want.WriteString("go test fuzz v1\n")
-		for _, arg := range args {
-			switch v := arg.(type) {
-			case []byte:
-				fmt.Fprintf(&want, "[]byte(%q)\n", v)
-			case string:
-				fmt.Fprintf(&want, "string(%q)\n", v)
-			default:
-				t.Fatalf("seed %s/%s: no corpus literal for %T", target, name, arg)
-			}
-		}
-		path := filepath.Join(dir, "seed-"+name)
-		if write {
-			if err := os.WriteFile(path, want.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want.Bytes()) {
-			t.Errorf("%s is not this seed (%v): rewrite the corpus with KOBAKO_FUZZ_WRITE_SEEDS=1 go test -run '^TestFuzzSeeds$' .", path, err)
-		}
-	}
 }
