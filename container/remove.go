@@ -13,6 +13,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/fileutil"
 	"github.com/kobako/kobako/runtime"
@@ -108,13 +109,29 @@ func (s *Store) removeLocked(c *Container, force bool) error {
 		return err
 	}
 	// rm -rf $CONTAINER (its layer, config and logs)
-	err = os.RemoveAll(c.Bundle)
+	err = removeAllSettled(c.Bundle)
 	s.tracer.Step("remove the container layer", "rm -rf "+c.Bundle, "os.RemoveAll(bundle)", err)
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", c.Bundle, err)
 	}
 	s.event(c, "destroy", nil)
 	return nil
+}
+
+// removeAllSettled is os.RemoveAll for a directory that a kobako run may
+// still be writing a last file into (its log, its hosts file): that run
+// fails at its next step, the record being gone, but a file it made while
+// the removal went on leaves a directory "not empty". Try again, a few
+// times — found by the soak with rm -f 20 ms after run.
+func removeAllSettled(dir string) error {
+	var err error
+	for i := 0; i < 5; i++ {
+		if err = os.RemoveAll(dir); !errors.Is(err, unix.ENOTEMPTY) {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 10 * time.Millisecond)
+	}
+	return err
 }
 
 // removeCgroup removes the idle cgroup c's record names: what a create
