@@ -77,19 +77,25 @@ func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
 		return nil, err
 	}
 	r.nameInTrace(opts.ID, opts.Spec.Root.Path)
+	// The state dir's lock is held until create returns — and, on failure,
+	// until its undo has removed the dir: a state dir whose lock is free
+	// and that has no state.json is one whose create died (orphans.go), and
+	// a sweep must never find ours half-removed. Deferred first: runs last.
+	unlock := func() {}
+	defer func() { unlock() }()
 	var u undo.Stack
 	defer func() {
 		if err != nil {
 			u.RunIfNotReleased()
 		}
 	}()
-	fifo, unlock, err := r.makeStateDir(opts.ID, opts.Spec.Linux, &u)
+	fifo, unlockDir, err := r.makeStateDir(opts.ID, opts.Spec.Linux, &u)
+	if unlockDir != nil {
+		unlock = unlockDir
+	}
 	if err != nil {
 		return nil, err
 	}
-	// Held until create returns: a state dir whose lock is free and that
-	// has no state.json is one whose create died (orphans.go).
-	defer unlock()
 	layout, err := cgroups.Detect()
 	if err != nil {
 		return nil, err
@@ -235,6 +241,8 @@ func (r *Runtime) nameInTrace(id, root string) {
 // (flock) before anyone can look at it, and stays locked until unlock:
 // that is how a sweep tells a create under way from one that died before
 // it wrote state.json (orphans.go).
+// Once the dir is made, unlock is returned even with an error: the caller
+// releases it after its undo has removed the dir.
 func (r *Runtime) makeStateDir(id string, linux *specs.Linux, u *undo.Stack) (fifo *os.File, unlock func(), err error) {
 	if err := os.MkdirAll(r.Root, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("make state root: %w", err)
@@ -264,8 +272,7 @@ func (r *Runtime) makeStateDir(id string, linux *specs.Linux, u *undo.Stack) (fi
 		err = chownToNamespaceRoot(fifo.Name(), linux)
 	}
 	if err != nil {
-		unlock()
-		return nil, nil, err
+		return nil, unlock, err // unlocked by the caller, after its undo
 	}
 	return fifo, unlock, nil
 }
