@@ -185,6 +185,15 @@ func oneID(cmd *cli.Command) (string, error) {
 	return cmd.Args().First(), nil
 }
 
+// tableOrJSON is the --format of list and ps: runc's two.
+func tableOrJSON(cmd *cli.Command) (string, error) {
+	format := cmd.String("format")
+	if format != "table" && format != "json" {
+		return "", fmt.Errorf("--format %q: use table or json", format)
+	}
+	return format, nil
+}
+
 // noArgs checks that cmd got no arguments.
 func noArgs(cmd *cli.Command) error {
 	if cmd.Args().Len() != 0 {

@@ -40,9 +40,9 @@ lines of those pids, as runc does; --format json prints the pids alone.
 			if cmd.Args().Len() < 1 {
 				return errors.New(`"ps" needs the container's id: kobako ps [--format table|json] ID [PS_OPTIONS...]`)
 			}
-			format := cmd.String("format")
-			if format != "table" && format != "json" {
-				return fmt.Errorf("--format %q: use table or json", format)
+			format, err := tableOrJSON(cmd)
+			if err != nil {
+				return err
 			}
 			rt, err := runtimeOf(cmd)
 			if err != nil {

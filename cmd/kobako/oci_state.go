@@ -104,9 +104,9 @@ state directory.
 			if err := noArgs(cmd); err != nil {
 				return err
 			}
-			format := cmd.String("format")
-			if format != "table" && format != "json" {
-				return fmt.Errorf("--format %q: use table or json", format)
+			format, err := tableOrJSON(cmd)
+			if err != nil {
+				return err
 			}
 			rt, err := runtimeOf(cmd)
 			if err != nil {
