@@ -5,6 +5,7 @@ package rootfs
 // masks_test.go): tmpcopyup, rro on an rbind, an idmapped bind, sysctl.
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/internal/testenv"
 )
 
 // tmpcopyup: the tmpfs starts with the image's files — owners, modes,
@@ -118,7 +121,7 @@ func TestMountIdmapped(t *testing.T) {
 	m := specs.Mount{Destination: "/v", Type: "bind", Source: source, Options: []string{"bind", "idmap"},
 		UIDMappings: maps, GIDMappings: maps}
 	if err := mountInRoot(r.handle, m, nil); err != nil {
-		t.Skipf("idmapped mounts on %s: %v", source, err) // the file system may not support them
+		testenv.Missing(t, fmt.Sprintf("idmapped mounts on %s (the file system may not support them): %v", source, err))
 	}
 	var st unix.Stat_t
 	must(t, unix.Stat(filepath.Join(r.dir, "v/f"), &st))
@@ -139,7 +142,7 @@ func TestWriteSysctl(t *testing.T) {
 	const key, file = "net.ipv4.ip_unprivileged_port_start", "/proc/sys/net/ipv4/ip_unprivileged_port_start"
 	host, err := os.ReadFile(file)
 	if err != nil {
-		t.Skip(err)
+		testenv.Missing(t, fmt.Sprintf("a network sysctl to write: %v", err))
 	}
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		t.Fatalf("unshare(CLONE_NEWNET): %v", err)

@@ -11,6 +11,8 @@ import (
 	"github.com/kobako/kobako/rootfs"
 	"github.com/kobako/kobako/runtime"
 	"github.com/kobako/kobako/runtime/seccomp"
+
+	"github.com/kobako/kobako/internal/testenv"
 )
 
 // Every mount option features lists is one kobako's mounts accept: on a
@@ -44,7 +46,7 @@ func TestFeaturesMountOptionsAreAccepted(t *testing.T) {
 func TestFeaturesSeccompWordsAreAccepted(t *testing.T) {
 	f := kobakoFeatures()
 	if f.Linux.Seccomp == nil || f.Linux.Seccomp.Enabled == nil || !*f.Linux.Seccomp.Enabled {
-		t.Skip("no seccomp on this architecture")
+		testenv.Missing(t, "seccomp filters for this architecture")
 	}
 	s := f.Linux.Seccomp
 	base := func() *specs.LinuxSeccomp {
