@@ -13,7 +13,6 @@ package main
 // keeps only the changes).
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -86,12 +85,9 @@ swap limit. With --resources the flags are ignored.
 			&cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap limit, like 40m; -1: no limit"},
 			&cli.Int64Flag{Name: "pids-limit", Usage: "most processes at once; -1: no limit"},
 		},
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			id, err := oneID(cmd)
-			if err != nil {
-				return err
-			}
+		Action: withContainer(func(cmd *cli.Command, rt *runtime.Runtime, id string) error {
 			var res specs.LinuxResources
+			var err error
 			if path := cmd.String("resources"); path != "" {
 				res, err = readResources(path)
 			} else {
@@ -100,12 +96,8 @@ swap limit. With --resources the flags are ignored.
 			if err != nil {
 				return err
 			}
-			rt, err := runtimeOf(cmd)
-			if err != nil {
-				return err
-			}
 			return rt.Update(id, &res)
-		},
+		}),
 	}
 }
 
