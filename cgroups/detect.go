@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Mode is the cgroup version kobako drives.
@@ -51,15 +52,22 @@ type Layout struct {
 	V2 string
 }
 
-// Detect reads /proc/self/mountinfo.
+// Detect reads /proc/self/mountinfo — once per process: the host's cgroup
+// mounts do not change under a running kobako, and state, kill, ps and
+// pause ask for them for every container they look at. The Layout it
+// returns is shared: read it, never change it.
 func Detect() (*Layout, error) {
+	return detectOnce()
+}
+
+var detectOnce = sync.OnceValues(func() (*Layout, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	return ParseMountinfo(f)
-}
+})
 
 // ErrNoCgroupfs is ParseMountinfo's answer for a host with no cgroup
 // file system mounted at all.
