@@ -90,6 +90,14 @@ func exists(path string) bool {
 // cgroupPath is the cgroupsPath the bundle of id gets.
 func (e *ociEngine) cgroupPath(id string) string { return e.cgroup + "/" + id }
 
+// createAndStart makes a running container id, whose process ends at
+// once on SIGTERM (sigtermLoop): create, then start, as engines do.
+func (e *ociEngine) createAndStart(id string) {
+	e.t.Helper()
+	e.mustRun("create", "--bundle", e.bundle(id, sigtermLoop, nil), id)
+	e.mustRun("start", id)
+}
+
 // newID makes a container id of the test, with prefix saying its role.
 func (e *ociEngine) newID(prefix string) string {
 	id := prefix + "-" + randomHex(e.t)[:8]

@@ -27,8 +27,7 @@ func TestOCIListPs(t *testing.T) {
 	t.Parallel()
 	e := newOCIEngine(t)
 	id := e.newID("list")
-	e.mustRun("create", "--bundle", e.bundle(id, sigtermLoop, nil), id)
-	e.mustRun("start", id)
+	e.createAndStart(id)
 	pid := e.state(id).Pid
 
 	var listed []ociState
@@ -114,8 +113,7 @@ func TestOCICheckpointRefused(t *testing.T) {
 	t.Parallel()
 	e := newOCIEngine(t)
 	id := e.newID("ckpt")
-	e.mustRun("create", "--bundle", e.bundle(id, sigtermLoop, nil), id)
-	e.mustRun("start", id)
+	e.createAndStart(id)
 	restored := e.newID("restored")
 	bundle := e.bundle(restored, sigtermLoop, nil)
 
@@ -156,8 +154,7 @@ func TestOCIExec(t *testing.T) {
 	t.Parallel()
 	e := newOCIEngine(t)
 	id := e.newID("exec")
-	e.mustRun("create", "--bundle", e.bundle(id, sigtermLoop, nil), id)
-	e.mustRun("start", id)
+	e.createAndStart(id)
 	initPid := e.state(id).Pid
 
 	if out := e.mustRun("exec", "--env", "FOO=bar", "--cwd", "/tmp", id, "sh", "-c", `echo "$FOO $PWD"`); strings.TrimSpace(out) != "bar /tmp" {
