@@ -75,13 +75,14 @@ func TestTutorialYes(t *testing.T) {
 			e := tutorialEnv(t)
 			e.mustRun("run", "--rm", "busybox", "true") // the busybox image, before the snapshot
 			before := e.traces()
-			out := e.runLong(5*time.Minute, "tutorial", "--yes", "--lang", lang)
-			// a check's verdict starts its line: ✓ passed, ✗ failed
-			if n := len(regexp.MustCompile(`(?m)^✓ `).FindAllString(out, -1)); n != tutorialSteps {
-				t.Errorf("%d checks passed, want %d:\n%s", n, tutorialSteps, out)
-			}
-			if failed := regexp.MustCompile(`(?m)^✗ .*`).FindAllString(out, -1); len(failed) > 0 {
-				t.Errorf("checks failed: %q\n%s", failed, out)
+			out, stderr, err := e.runOutput(5*time.Minute, "tutorial", "--yes", "--lang", lang)
+			// a check's verdict starts its line: ✓ passed, ✗ failed. The
+			// failed ones and what led to them come first: a CI log may
+			// keep only the start of a long transcript.
+			passed := len(regexp.MustCompile(`(?m)^✓ `).FindAllString(out, -1))
+			if failed := failedChecks(out); err != nil || passed != tutorialSteps || failed != "" {
+				t.Fatalf("kobako tutorial --yes --lang %s: %v; %d of %d checks passed\nfailed checks, each after the lines that led to it:\n%s\nstderr:\n%s\nstdout:\n%s",
+					lang, err, passed, tutorialSteps, failed, stderr, out)
 			}
 			if lang == "ja" {
 				expectJapanese(t, out)
@@ -96,18 +97,30 @@ func TestTutorialYes(t *testing.T) {
 	}
 }
 
-// runLong runs kobako like mustRun, for a command that takes minutes.
-func (e *env) runLong(limit time.Duration, args ...string) string {
+// runOutput runs kobako for at most limit, for a command that takes
+// minutes, and returns its stdout, its stderr and how it exited.
+func (e *env) runOutput(limit time.Duration, args ...string) (stdout, stderr string, err error) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := e.command(ctx, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		e.t.Fatalf("kobako %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+// failedChecks is every ✗ line of a tutorial transcript with the 12 lines
+// before it.
+func failedChecks(transcript string) string {
+	lines := strings.Split(transcript, "\n")
+	var b strings.Builder
+	for i, line := range lines {
+		if strings.HasPrefix(line, "✗ ") {
+			b.WriteString("  ⋮\n" + strings.Join(lines[max(0, i-12):i+1], "\n") + "\n")
+		}
 	}
-	return stdout.String()
+	return b.String()
 }
 
 // lessonHint is the first words of a step's hint in the English lesson,

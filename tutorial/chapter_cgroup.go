@@ -79,7 +79,9 @@ func cgroupMemory() *Step {
 		Task:  Task{Kind: InShell, Container: cgroupName},
 		Typed: "head -c 50m /dev/zero | tail",
 		Check: func(s *Session) Result {
-			c, err := s.k.running(cgroupName)
+			// Running or not: the OOM killer may have taken the shell as
+			// well, and a stopped container keeps its cgroup until rm.
+			c, err := s.k.inspect(cgroupName)
 			if err != nil {
 				return s.broken(err)
 			}

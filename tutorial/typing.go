@@ -8,6 +8,7 @@ package tutorial
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -41,20 +42,32 @@ func (s *Session) typeInto(name, line string) (string, error) {
 	defer tty.Close()
 	screen := &lockedBuffer{}
 	go io.Copy(screen, tty)
+	// The attach ends by itself only when the container does: its shell
+	// died (the OOM killer may take the shell too, not only the hog).
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
 	// Enter first, and the shell's prompt back, as a person sees it: then
-	// the relay is up and nothing typed is lost on the way in.
-	tty.Write([]byte("\r"))
-	waitFor(screen, "# ", 10*time.Second)
+	// the relay is up and nothing typed is lost on the way in. An Enter
+	// pressed before the relay was up is lost: press it again each second.
+	stop := func() {
+		cmd.Process.Kill() // ours: the attach started above
+		<-exited
+	}
+	if err := awaitPrompt(tty, screen, exited, 15*time.Second); err != nil {
+		stop()
+		return screen.String(), fmt.Errorf("%s's shell: %w; the screen showed: %q", name, err, lastBytes(cleanScreen(screen.String()), 300))
+	}
 	// two lines, as a person types them: the mark runs once the line has
 	// (a line ending in & could not take "; echo" after it)
 	fmt.Fprintf(tty, "%s\r%s\r", line, doneTyped)
-	if err := waitFor(screen, donePrinted, time.Minute); err != nil {
-		cmd.Process.Kill() // ours: the attach started above
-		cmd.Wait()
+	if err := waitFor(screen, donePrinted, exited, time.Minute); err != nil {
+		if !errors.Is(err, errShellEnded) {
+			stop()
+		}
 		return screen.String(), fmt.Errorf("%s's shell did not finish %q: %w; the screen showed: %q", name, line, err, lastBytes(cleanScreen(screen.String()), 300))
 	}
 	tty.Write(detachKeys)
-	if err := waitExit(cmd, 10*time.Second); err != nil {
+	if err := waitExit(exited, cmd, 10*time.Second); err != nil {
 		return screen.String(), err
 	}
 	out := cleanScreen(screen.String())
@@ -70,26 +83,46 @@ func lastBytes(s string, n int) string {
 	return "…" + s[len(s)-n:]
 }
 
-// waitFor polls buf until it holds want.
-func waitFor(buf *lockedBuffer, want string, limit time.Duration) error {
+// errShellEnded is typing into a shell that is gone: kobako attach
+// returned without being detached, because the container's shell exited.
+var errShellEnded = errors.New("the container's shell ended")
+
+// awaitPrompt presses Enter until the shell's prompt shows on the screen.
+func awaitPrompt(tty io.Writer, screen *lockedBuffer, exited <-chan error, limit time.Duration) error {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
+		tty.Write([]byte("\r"))
+		err := waitFor(screen, "# ", exited, time.Second)
+		if err == nil || errors.Is(err, errShellEnded) {
+			return err
+		}
+	}
+	return fmt.Errorf("no prompt %q after %s of pressing Enter", "# ", limit)
+}
+
+// waitFor polls buf until it holds want, or the attach has exited.
+func waitFor(buf *lockedBuffer, want string, exited <-chan error, limit time.Duration) error {
 	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if strings.Contains(buf.String(), want) {
 			return nil
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("%w (kobako attach: %v)", errShellEnded, err)
+		default:
 		}
 	}
 	return fmt.Errorf("no %q after %s", want, limit)
 }
 
-// waitExit waits for cmd, killing it after limit.
-func waitExit(cmd *exec.Cmd, limit time.Duration) error {
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+// waitExit waits for the attach to exit after ctrl-p ctrl-q, killing it
+// after limit.
+func waitExit(exited <-chan error, cmd *exec.Cmd, limit time.Duration) error {
 	select {
-	case <-done:
+	case <-exited:
 		return nil // kobako attach exits 0 on detach
 	case <-time.After(limit):
 		cmd.Process.Kill() // ours
-		<-done
+		<-exited
 		return fmt.Errorf("kobako attach did not detach")
 	}
 }
