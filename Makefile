@@ -12,6 +12,9 @@ BIN      := $(CURDIR)/bin/kobako
 # kobako pull's work, in a binary of its own next to kobako (cmd/kobako-pull
 # says why): HTTP and TLS stay out of the file every container's init is.
 PULL_BIN  = $(dir $(BIN))kobako-pull
+# The container's init, a binary of its own so that every container starts
+# a small program (cmd/kobako-init says why); kobako finds it next to itself.
+INIT_BIN  = $(dir $(BIN))kobako-init
 # kobako tutorial and doctor: glamour, lipgloss and chroma, kept out of kobako
 # the same way (cmd/kobako-tutor).
 TUTOR_BIN = $(dir $(BIN))kobako-tutor
@@ -19,13 +22,15 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 AS_ROOT  := $(CURDIR)/scripts/as-root
-# A static binary: the container's init is this same file, re-executed.
+# Static binaries: kobako-init starts inside containers, where the host's
+# dynamic loader is not.
 export CGO_ENABLED := 0
 
 .PHONY: build run tutorial test bench soak fuzz setup clean install uninstall
 
 build: setup
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kobako
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(INIT_BIN) ./cmd/kobako-init
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(PULL_BIN) ./cmd/kobako-pull
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(TUTOR_BIN) ./cmd/kobako-tutor
 
@@ -49,10 +54,13 @@ test: build
 # test-v2: scripts/v2-guest/make.mk
 include scripts/v2-guest/make.mk
 
-# kobako run against runc, crun and the bare floor; kobako import against
-# tar; then kobako as the runtime of ctr run --rm and podman run --rm
-# against runc in the same place (an engine not installed is skipped).
-# Parts alone: scripts/bench.sh BIN RUNS run|import|engines.
+# kobako run, exec and run -d + rm -f against runc and crun (in a private
+# mount namespace, where crun accepts this hybrid cgroup host), the bare
+# floor and an empty Go program; kobako --trace=time's table of where a
+# run's milliseconds go, and peak RSS; kobako import against tar; then
+# kobako as the runtime of ctr run --rm and podman run --rm against runc
+# (an engine not installed is skipped). docs/bench.md has the results.
+# Parts alone: scripts/bench.sh BIN RUNS run|exec|lifecycle|table|import|engines.
 bench: build
 	$(CURDIR)/scripts/bench.sh $(BIN)
 
@@ -73,13 +81,14 @@ fuzz:
 clean:
 	rm -rf bin
 
-# make install builds kobako as you, then puts it, kobako-pull, its bash and zsh
+# make install builds kobako as you, then puts it, kobako-init, kobako-pull, its bash and zsh
 # completions and its man page kobako(1) under $(DESTDIR)$(PREFIX). The
 # completions and the page are printed by the binary itself, from the
 # command tree --help shows (kobako completion bash|zsh, kobako man).
 PREFIX ?= /usr/local
 INSTALLED_BIN  = $(DESTDIR)$(PREFIX)/bin/kobako
 INSTALLED_PULL = $(DESTDIR)$(PREFIX)/bin/kobako-pull
+INSTALLED_INIT = $(DESTDIR)$(PREFIX)/bin/kobako-init
 INSTALLED_TUTOR = $(DESTDIR)$(PREFIX)/bin/kobako-tutor
 INSTALLED_BASH = $(DESTDIR)$(PREFIX)/share/bash-completion/completions/kobako
 INSTALLED_ZSH  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_kobako
@@ -92,6 +101,7 @@ INSTALL_NEEDS = $(if $(filter command line,$(origin BIN)),,build)
 
 install: $(INSTALL_NEEDS)
 	$(INSTALL_AS) install -D -m 0755 $(BIN) $(INSTALLED_BIN)
+	$(INSTALL_AS) install -D -m 0755 $(INIT_BIN) $(INSTALLED_INIT)
 	$(INSTALL_AS) install -D -m 0755 $(PULL_BIN) $(INSTALLED_PULL)
 	$(INSTALL_AS) install -D -m 0755 $(TUTOR_BIN) $(INSTALLED_TUTOR)
 	$(INSTALL_AS) install -d $(dir $(INSTALLED_BASH)) $(dir $(INSTALLED_ZSH)) $(dir $(INSTALLED_MAN))
@@ -100,4 +110,4 @@ install: $(INSTALL_NEEDS)
 	$(INSTALL_AS) sh -c '$(BIN) man > $(INSTALLED_MAN)'
 
 uninstall:
-	$(INSTALL_AS) rm -f $(INSTALLED_BIN) $(INSTALLED_PULL) $(INSTALLED_TUTOR) $(INSTALLED_BASH) $(INSTALLED_ZSH) $(INSTALLED_MAN)
+	$(INSTALL_AS) rm -f $(INSTALLED_BIN) $(INSTALLED_INIT) $(INSTALLED_PULL) $(INSTALLED_TUTOR) $(INSTALLED_BASH) $(INSTALLED_ZSH) $(INSTALLED_MAN)

@@ -16,6 +16,7 @@ import (
 	"github.com/kobako/kobako/cgroups"
 	"github.com/kobako/kobako/internal/undo"
 	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/runtime/initproc"
 )
 
 // joinCgroup creates the spec's cgroup, moves the init in and sets the
@@ -100,7 +101,7 @@ func cgroupfsFor(l *cgroups.Layout, linux *specs.Linux) *rootfs.Cgroupfs {
 	}
 	// Without a cgroup namespace of its own (podman's and docker's configs)
 	// a fresh mount would show the host's root: bind the container's own.
-	bindOwn := !newNamespace(linux, specs.CgroupNamespace)
+	bindOwn := !initproc.NewNamespace(linux, specs.CgroupNamespace)
 	if l.Mode == cgroups.V2 {
 		return &rootfs.Cgroupfs{V2: true, Host: l.V2, Path: cgroupPath, BindOwn: bindOwn}
 	}

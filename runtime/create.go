@@ -31,11 +31,8 @@ import (
 	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/internal/undo"
 	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/runtime/initproc"
 )
-
-// InitCommand is the hidden first argument that turns kobako into a
-// container's init (see Init).
-const InitCommand = "init"
 
 // Runtime creates and manages containers whose state lives under Root.
 type Runtime struct {
@@ -143,16 +140,16 @@ func (r *Runtime) Create(opts CreateOptions) (proc *Process, err error) {
 // any, while the init waits for them after its mounts ("hooks" in
 // protocol.go). They run here, in the runtime's namespaces.
 func (r *Runtime) hooksStop(opts CreateOptions, proc *Process, sync int) error {
-	if !hasParentHooks(opts.Spec) {
+	if !initproc.HasParentHooks(opts.Spec) {
 		return nil
 	}
-	if err := proc.awaitMessage(sync, msgHooks); err != nil {
+	if err := proc.awaitMessage(sync, initproc.MsgHooks); err != nil {
 		return err
 	}
 	if err := r.runParentHooks(opts, proc.Pid); err != nil {
 		return err
 	}
-	return proc.tell(sync, message{Type: msgContinue})
+	return proc.tell(sync, initproc.Message{Type: initproc.MsgContinue})
 }
 
 // handOverConsole sends the pty master to the engine's console socket and
@@ -197,7 +194,7 @@ func (r *Runtime) parentSteps(opts CreateOptions, layout *cgroups.Layout, proc *
 		}
 		defer closeAll(idmapped)
 	}
-	return proc.tell(sync, message{Type: msgContinue}, descriptors(idmapped)...)
+	return proc.tell(sync, initproc.Message{Type: initproc.MsgContinue}, descriptors(idmapped)...)
 }
 
 // absBundle makes the bundle's path absolute, as the OCI state has it.
@@ -308,12 +305,12 @@ func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, cgroupfs *rootfs.
 		return nil, -1, err
 	}
 	defer closeJoined(joined)
-	self, err := sealedSelf()
+	self, err := sealedInit()
 	if err != nil {
 		return nil, -1, err
 	}
 	defer self.Close()
-	cfg := initConfig{
+	cfg := initproc.Config{
 		ID: opts.ID, Spec: opts.Spec, Overlay: opts.Overlay, Cgroupfs: cgroupfs, Trace: r.Tracer.Config(),
 		PreserveFDs: opts.PreserveFDs, Bundle: opts.Bundle,
 	}
@@ -330,7 +327,7 @@ func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, cgroupfs *rootfs.
 		}
 	}
 	proc, sync, err := inJoinedNamespaces(joined, r.Tracer, func() (*Process, int, error) {
-		r.Tracer.Step("new namespaces", shell, fmt.Sprintf("exec.Cmd{Path: \"/proc/self/fd/%d\", Args: [kobako init], Cloneflags: %s}", fdSelf, flagNames(flags)), nil)
+		r.Tracer.Step("new namespaces", shell, fmt.Sprintf("exec.Cmd{Path: \"/proc/self/fd/%d\", Args: [kobako-init], Cloneflags: %s}", initproc.FDSelf, flagNames(flags)), nil)
 		return r.spawnInit(cfg, self, fifo, func(cmd *exec.Cmd) {
 			cmd.SysProcAttr.Cloneflags = flags
 			cmd.SysProcAttr.AmbientCaps = ambient
@@ -367,7 +364,7 @@ func (r *Runtime) recordState(opts CreateOptions, p *Process, status specs.Conta
 		Rootfs:        opts.Spec.Root.Path,
 		Hooks:         opts.Spec.Hooks,
 		// No PID namespace made for it: its init's death ends nothing else.
-		SharedPIDNamespace: !newNamespace(opts.Spec.Linux, specs.PIDNamespace),
+		SharedPIDNamespace: !initproc.NewNamespace(opts.Spec.Linux, specs.PIDNamespace),
 	}
 	if opts.Spec.Linux != nil {
 		st.CgroupsPath = opts.Spec.Linux.CgroupsPath

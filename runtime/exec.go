@@ -31,6 +31,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/cgroups"
+	"github.com/kobako/kobako/runtime/initproc"
 )
 
 // joinOrder lists the namespaces to join; mount comes last, because after
@@ -98,12 +99,12 @@ func (r *Runtime) Exec(id string, opts ExecOptions) (*Process, error) {
 		return nil, err
 	}
 	// Out here /proc/self is still ours: seal the binary before joining.
-	self, err := sealedSelf()
+	self, err := sealedInit()
 	if err != nil {
 		return nil, err
 	}
 	defer self.Close()
-	cfg := initConfig{ID: id, Spec: execSpec(opts), Trace: r.Tracer.Config(), Exec: true, PreserveFDs: opts.PreserveFDs}
+	cfg := initproc.Config{ID: id, Spec: execSpec(opts), Trace: r.Tracer.Config(), Exec: true, PreserveFDs: opts.PreserveFDs}
 	var proc *Process
 	onThrowawayThread(func() {
 		proc, err = r.startJoined(st.Pid, nsFiles, mgr, cfg, self, opts.Stdio)
@@ -186,7 +187,7 @@ func execSpec(opts ExecOptions) *specs.Spec {
 	}
 	spec := &specs.Spec{Version: specs.Version, Root: &specs.Root{Path: "/"}, Process: &p, Linux: &specs.Linux{Seccomp: opts.Seccomp}}
 	if opts.User != "" {
-		spec.Annotations = map[string]string{UserAnnotation: opts.User}
+		spec.Annotations = map[string]string{initproc.UserAnnotation: opts.User}
 	}
 	return spec
 }
@@ -217,7 +218,7 @@ func closeAll(files []*os.File) {
 }
 
 // startJoined runs on the locked thread: join, then start the init.
-func (r *Runtime) startJoined(pid int, nsFiles []*os.File, mgr cgroups.Manager, cfg initConfig, self *os.File, stdio [3]*os.File) (*Process, error) {
+func (r *Runtime) startJoined(pid int, nsFiles []*os.File, mgr cgroups.Manager, cfg initproc.Config, self *os.File, stdio [3]*os.File) (*Process, error) {
 	// The cgroup first: its files are the host's /sys/fs/cgroup, which the
 	// container's mount namespace does not show. cgexec -g …:kobako/$ID
 	cgroupFD := -1
@@ -264,16 +265,16 @@ func (r *Runtime) startJoined(pid int, nsFiles []*os.File, mgr cgroups.Manager, 
 		}
 	})
 	r.Tracer.Step("start the command", "exec "+strings.Join(cfg.Spec.Process.Args, " "),
-		fmt.Sprintf("exec.Cmd{Path: \"/proc/self/fd/%d\", Args: [kobako init]}.Start()", fdSelf), err)
-	if errors.Is(err, unix.ENOENT) && !selfIsStatic() {
-		return nil, errors.New("this kobako is dynamically linked, and its loader (/lib64/ld-linux…) is not in the container: build it static, with CGO_ENABLED=0 (make build does)")
+		fmt.Sprintf("exec.Cmd{Path: \"/proc/self/fd/%d\", Args: [kobako-init]}.Start()", initproc.FDSelf), err)
+	if binary, _ := initBinary(); errors.Is(err, unix.ENOENT) && !isStatic(binary) {
+		return nil, errors.New("this kobako-init is dynamically linked, and its loader (/lib64/ld-linux…) is not in the container: build it static, with CGO_ENABLED=0 (make build does)")
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(sync)
 	if err := proc.awaitReady(sync, true); err != nil {
-		var reported *InitError
+		var reported *initproc.InitError
 		if !errors.As(err, &reported) {
 			proc.kill() // a reported failure has exited already
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kobako/kobako/runtime/initproc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -18,9 +19,9 @@ func shHook(script string, env ...string) specs.Hook {
 
 func TestHookGetsStateArgsAndEnv(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "state")
-	state := hookState("c1", specs.StateCreating, 4242, "/bundle", map[string]string{"a": "b"})
+	state := initproc.HookState("c1", specs.StateCreating, 4242, "/bundle", map[string]string{"a": "b"})
 	hook := shHook(`cat > "$OUT"; echo "$1 $HOME" > "$OUT.args"`, "OUT="+out, "HOME=/nowhere")
-	if err := runHooks("prestart", []specs.Hook{hook}, state, nil); err != nil {
+	if err := initproc.RunHooks("prestart", []specs.Hook{hook}, state, nil); err != nil {
 		t.Fatalf("runHooks: %v", err)
 	}
 	var got specs.State
@@ -46,7 +47,7 @@ func TestHookFailureSaysWhy(t *testing.T) {
 		shHook(`echo "no network for you" >&2; exit 3`),
 		shHook(`touch "$M"`, "M="+marker),
 	}
-	err := runHooks("createRuntime", hooks, hookState("c1", specs.StateCreating, 1, "/b", nil), nil)
+	err := initproc.RunHooks("createRuntime", hooks, initproc.HookState("c1", specs.StateCreating, 1, "/b", nil), nil)
 	if err == nil {
 		t.Fatal("runHooks succeeded with a failing hook")
 	}
@@ -65,7 +66,7 @@ func TestHookTimeout(t *testing.T) {
 	one := 1
 	hook.Timeout = &one
 	start := time.Now()
-	err := runHooks("poststart", []specs.Hook{hook}, hookState("c1", specs.StateRunning, 1, "/b", nil), nil)
+	err := initproc.RunHooks("poststart", []specs.Hook{hook}, initproc.HookState("c1", specs.StateRunning, 1, "/b", nil), nil)
 	if err == nil || !strings.Contains(err.Error(), "timeout of 1s") {
 		t.Errorf("runHooks = %v, want a timeout error", err)
 	}

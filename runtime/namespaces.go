@@ -16,9 +16,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/kobako/kobako/internal/fault"
-	"github.com/kobako/kobako/internal/trace"
 )
 
 // cloneFlag maps each OCI namespace type to its clone flag, the unshare(1)
@@ -85,53 +82,6 @@ func unshareShell(flags uintptr) string {
 		return "(no new namespace: the init is an ordinary child)"
 	}
 	return "unshare -" + letters + "f"
-}
-
-// hasNamespace reports whether the container has a namespace of type t
-// that is not the runtime's: one made for it, or one joined by path.
-func hasNamespace(linux *specs.Linux, t specs.LinuxNamespaceType) bool {
-	_, ok := namespaceOf(linux, t)
-	return ok
-}
-
-// newNamespace reports whether the spec makes a namespace of type t: one
-// listed without a path. Only such a one is the init's to set up (bring
-// lo up in, unshare for the cgroup); a joined one was set up by its owner.
-func newNamespace(linux *specs.Linux, t specs.LinuxNamespaceType) bool {
-	ns, ok := namespaceOf(linux, t)
-	return ok && ns.Path == ""
-}
-
-func namespaceOf(linux *specs.Linux, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool) {
-	if linux == nil {
-		return specs.LinuxNamespace{}, false
-	}
-	for _, ns := range linux.Namespaces {
-		if ns.Type == t {
-			return ns, true
-		}
-	}
-	return specs.LinuxNamespace{}, false
-}
-
-// enterCgroupNamespace makes the init's current cgroup the root of what
-// it sees in /proc/self/cgroup. It must run after the parent's "continue":
-// by then the init sits in the container's cgroup.
-func enterCgroupNamespace(linux *specs.Linux, tr *trace.Tracer) error {
-	// fault point init:cgroupns (internal/fault): a test build fails here
-	if err := fault.Check("init:cgroupns"); err != nil {
-		return fmt.Errorf("unshare cgroup namespace: %w", err)
-	}
-	if !newNamespace(linux, specs.CgroupNamespace) {
-		return nil
-	}
-	// unshare -C (the calling thread; Init keeps to one locked thread)
-	err := unix.Unshare(unix.CLONE_NEWCGROUP)
-	tr.Step("new cgroup namespace", "unshare -C", "unix.Unshare(unix.CLONE_NEWCGROUP)", err)
-	if err != nil {
-		return fmt.Errorf("unshare cgroup namespace: %w", err)
-	}
-	return nil
 }
 
 // flagNames spells clone flags the way a learner reads them.

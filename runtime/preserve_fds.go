@@ -26,9 +26,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fdPreserved is where the first preserved descriptor arrives in the init.
-const fdPreserved = fdSelf + 1
-
 // extraFiles are the init's ExtraFiles: the protocol's five (fds 3–7),
 // then, with preserve > 0, the caller's preserved descriptors (fd 8 on)
 // and /dev/null in the protocol's holes. opened are the files to close
@@ -84,49 +81,4 @@ func fillProtocolHoles(extra []*os.File) ([]*os.File, error) {
 		opened = append(opened, null)
 	}
 	return opened, nil
-}
-
-// movePreservedFDs moves the init's n preserved descriptors from 8 … down
-// to 3 …, without close-on-exec: with everything else of kobako's marked
-// close-on-exec by now, they are the only descriptors above stderr the
-// command gets. It returns the path to exec — argv0, or, when argv0 is
-// the sealed kobako at fd 7 and a preserved descriptor lands there, a copy
-// of it — and restoreSync, which puts the sync socket back at fd 4 for
-// the report of an execve that failed.
-func movePreservedFDs(n int, argv0 string) (string, func(), error) {
-	restoreSync := func() {}
-	if n == 0 {
-		return argv0, restoreSync, nil
-	}
-	// Copies above every preserved number, close-on-exec: they vanish
-	// with the execve, which is how the parent of an exec learns it
-	// succeeded (protocol.go).
-	above := fdPreserved + n
-	sync, err := unix.FcntlInt(fdSync, unix.F_DUPFD_CLOEXEC, above)
-	if err != nil {
-		return "", nil, fmt.Errorf("move the sync socket: %w", err)
-	}
-	restoreSync = func() { unix.Dup3(sync, fdSync, unix.O_CLOEXEC) }
-	if argv0 == fdPath(fdSelf) && fdSelf < 3+n {
-		self, err := unix.FcntlInt(fdSelf, unix.F_DUPFD_CLOEXEC, above)
-		if err != nil {
-			return "", nil, fmt.Errorf("move the sealed kobako: %w", err)
-		}
-		argv0 = fdPath(self)
-	}
-	// In ascending order: the source 8+i is above its target 3+i, and
-	// a target at 8 or more is a source already moved.
-	for i := 0; i < n; i++ {
-		// exec 3<&8
-		if err := unix.Dup3(fdPreserved+i, 3+i, 0); err != nil {
-			restoreSync()
-			return "", nil, fmt.Errorf("dup3 preserved fd %d to %d: %w", fdPreserved+i, 3+i, err)
-		}
-	}
-	return argv0, restoreSync, nil
-}
-
-// fdPath names an open descriptor of this process as a path.
-func fdPath(fd int) string {
-	return fmt.Sprintf("/proc/self/fd/%d", fd)
 }

@@ -30,27 +30,49 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
 
-// sealedSelf returns a handle on this binary that nothing can write through.
-func sealedSelf() (*os.File, error) {
-	if fd, err := strconv.Atoi(os.Getenv(sealedFDEnv)); err == nil {
-		// We run from one already (RunSealed): a copy of that handle.
-		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
-		if err != nil {
-			return nil, fmt.Errorf("%s=%d: %w", sealedFDEnv, fd, err)
-		}
-		return os.NewFile(uintptr(dup), "kobako (sealed)"), nil
+// sealedInit returns a handle on kobako-init that nothing can write through:
+// the init of every container and every exec is started from it.
+func sealedInit() (*os.File, error) {
+	binary, err := initBinary()
+	if err != nil {
+		return nil, err
 	}
-	return sealed("/proc/self/exe")
+	return sealed(binary)
 }
 
-// sealedFDEnv names the descriptor of the sealed handle a re-executed
-// kobako runs from.
-const sealedFDEnv = "_KOBAKO_SEALED_FD"
+// initBinary is where kobako-init is: next to this kobako, where make
+// builds it and make install installs it. A kobako that RunSealed started
+// again from a sealed handle cannot tell where its file lies any more, so
+// RunSealed passes the path on in initBinaryEnv.
+func initBinary() (string, error) {
+	if binary := os.Getenv(initBinaryEnv); binary != "" {
+		return binary, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find kobako-init: %w", err)
+	}
+	binary := filepath.Join(filepath.Dir(self), initBinaryName)
+	if _, err := os.Stat(binary); err != nil {
+		return "", fmt.Errorf("kobako needs %s next to it, in %s: make builds it, make install installs it", initBinaryName, filepath.Dir(self))
+	}
+	return binary, nil
+}
+
+const (
+	// initBinaryName is the container's init (cmd/kobako-init).
+	initBinaryName = "kobako-init"
+	// initBinaryEnv carries its path across RunSealed's re-exec.
+	initBinaryEnv = "_KOBAKO_INIT"
+	// sealedFDEnv names the descriptor of the sealed handle a re-executed
+	// kobako runs from.
+	sealedFDEnv = "_KOBAKO_SEALED_FD"
+)
 
 // RunSealed re-executes this kobako from a sealed handle on its binary,
 // unless it runs from one already. `kobako exec` calls it first thing: its
@@ -62,7 +84,12 @@ func RunSealed() error {
 	if os.Getenv(sealedFDEnv) != "" {
 		return nil
 	}
-	self, err := sealedSelf()
+	// where kobako-init is, before /proc/self/exe stops saying it
+	initPath, err := initBinary()
+	if err != nil {
+		return err
+	}
+	self, err := sealed("/proc/self/exe")
 	if err != nil {
 		return err
 	}
@@ -72,7 +99,7 @@ func RunSealed() error {
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
 		return err
 	}
-	env := append(os.Environ(), fmt.Sprintf("%s=%d", sealedFDEnv, fd))
+	env := append(os.Environ(), fmt.Sprintf("%s=%d", sealedFDEnv, fd), initBinaryEnv+"="+initPath)
 	// exec /proc/self/fd/N "$@"
 	return unix.Exec(fmt.Sprintf("/proc/self/fd/%d", fd), os.Args, env)
 }
@@ -124,11 +151,11 @@ func sealedCopy(binary string) (*os.File, error) {
 	return clone, nil
 }
 
-// selfIsStatic says whether this binary needs no ELF interpreter. The init
-// of `kobako exec` is started inside the container, where the host's
-// dynamic loader is not: kobako must be built static (CGO_ENABLED=0).
-func selfIsStatic() bool {
-	f, err := elf.Open("/proc/self/exe")
+// isStatic says whether binary needs no ELF interpreter. The init of
+// `kobako exec` is started inside the container, where the host's dynamic
+// loader is not: kobako-init must be built static (CGO_ENABLED=0).
+func isStatic(binary string) bool {
+	f, err := elf.Open(binary)
 	if err != nil {
 		return false
 	}

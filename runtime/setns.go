@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
+	"github.com/kobako/kobako/runtime/initproc"
 )
 
 // setnsOrder is nsenter's order: mount last, because once it is joined
@@ -48,7 +49,7 @@ type joinedNamespace struct {
 func openJoined(linux *specs.Linux) ([]joinedNamespace, error) {
 	var joined []joinedNamespace
 	for _, typ := range setnsOrder {
-		ns, ok := namespaceOf(linux, typ)
+		ns, ok := initproc.NamespaceOf(linux, typ)
 		if !ok || ns.Path == "" {
 			continue
 		}

@@ -1,6 +1,6 @@
 package runtime
 
-// The container's init, seen from its parent: starting "kobako init" from
+// The container's init, seen from its parent: starting kobako-init from
 // the sealed binary with the protocol's descriptors (protocol.go), reading
 // what it reports, and waiting for it. `kobako create` (create.go) and
 // `kobako exec` (exec.go) both start their init here; they differ in the
@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"syscall"
 
+	"github.com/kobako/kobako/runtime/initproc"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,21 +26,11 @@ type Process struct {
 	Console *os.File // the pty master, with a terminal and no console socket
 }
 
-// InitError is a failure the init reported before the user's command ran.
-// Code is the exit status it stands for: 126 (cannot execute), 127 (not
-// found) or 125 (anything else: kobako's own failure).
-type InitError struct {
-	Code int
-	Msg  string
-}
-
-func (e *InitError) Error() string { return e.Msg }
-
-// spawnInit starts "kobako init" from self, the sealed binary, with the
+// spawnInit starts kobako-init from self, its sealed handle, with the
 // protocol's descriptors at their fixed numbers, lets configure add what
 // this start needs (clone flags, a cgroup, stdio), and sends cfg. It
 // returns the init and the parent's end of the sync socket.
-func (r *Runtime) spawnInit(cfg initConfig, self, fifo *os.File, configure func(*exec.Cmd)) (*Process, int, error) {
+func (r *Runtime) spawnInit(cfg initproc.Config, self, fifo *os.File, configure func(*exec.Cmd)) (*Process, int, error) {
 	// A packet socket pair for the sync protocol (see protocol.go).
 	socks, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -65,8 +56,8 @@ func (r *Runtime) spawnInit(cfg initConfig, self, fifo *os.File, configure func(
 
 	cmd := &exec.Cmd{
 		// The child finds the sealed binary at fd 7 and execs it from there.
-		Path: fmt.Sprintf("/proc/self/fd/%d", fdSelf),
-		Args: []string{"kobako", InitCommand},
+		Path: fmt.Sprintf("/proc/self/fd/%d", initproc.FDSelf),
+		Args: []string{initBinaryName},
 		// Nothing of the caller's environment leaks into the container.
 		Env:        []string{},
 		ExtraFiles: extra,
@@ -98,23 +89,23 @@ func (r *Runtime) spawnInit(cfg initConfig, self, fifo *os.File, configure func(
 // command's execve has succeeded (see protocol.go).
 func (p *Process) awaitReady(sync int, exec bool) error {
 	for {
-		m, fds, err := recvMessage(sync)
+		m, fds, err := initproc.RecvMessage(sync)
 		if err != nil {
-			if errors.Is(err, errPeerGone) && exec {
+			if errors.Is(err, initproc.ErrPeerGone) && exec {
 				return nil
 			}
-			if errors.Is(err, errPeerGone) {
+			if errors.Is(err, initproc.ErrPeerGone) {
 				return p.diedEarly()
 			}
 			return err
 		}
 		switch m.Type {
-		case msgConsole:
+		case initproc.MsgConsole:
 			if len(fds) != 1 {
 				return fmt.Errorf("init sent %d descriptors for the console, want 1", len(fds))
 			}
 			p.Console = os.NewFile(uintptr(fds[0]), "pty master")
-		case msgReady:
+		case initproc.MsgReady:
 			return nil
 		default:
 			return p.unexpected(m)
@@ -124,8 +115,8 @@ func (p *Process) awaitReady(sync int, exec bool) error {
 
 // awaitMessage reads the init's next message, which must be want.
 func (p *Process) awaitMessage(sync int, want string) error {
-	m, _, err := recvMessage(sync)
-	if errors.Is(err, errPeerGone) {
+	m, _, err := initproc.RecvMessage(sync)
+	if errors.Is(err, initproc.ErrPeerGone) {
 		return p.diedEarly()
 	}
 	if err != nil {
@@ -140,12 +131,12 @@ func (p *Process) awaitMessage(sync int, want string) error {
 // tell sends m to the init. An init that failed has reported why and
 // exited: the send then meets a closed socket (EPIPE), and the answer is
 // the init's report, still waiting to be read, not the broken pipe.
-func (p *Process) tell(sync int, m message, fds ...int) error {
-	err := sendMessage(sync, m, fds...)
+func (p *Process) tell(sync int, m initproc.Message, fds ...int) error {
+	err := initproc.SendMessage(sync, m, fds...)
 	if !errors.Is(err, unix.EPIPE) {
 		return err
 	}
-	if report, _, rerr := recvMessage(sync); rerr == nil && report.Type == msgError {
+	if report, _, rerr := initproc.RecvMessage(sync); rerr == nil && report.Type == initproc.MsgError {
 		return p.unexpected(report)
 	}
 	return err
@@ -153,10 +144,10 @@ func (p *Process) tell(sync int, m message, fds ...int) error {
 
 // unexpected turns a message that is not the one awaited into an error:
 // the init's own report, or a protocol error.
-func (p *Process) unexpected(m message) error {
-	if m.Type == msgError {
+func (p *Process) unexpected(m initproc.Message) error {
+	if m.Type == initproc.MsgError {
 		p.cmd.Wait() // reap it: it exits right after reporting
-		return &InitError{Code: m.Code, Msg: m.Error}
+		return &initproc.InitError{Code: m.Code, Msg: m.Error}
 	}
 	return fmt.Errorf("unexpected %q message from init", m.Type)
 }

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kobako/kobako/runtime/initproc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -145,28 +146,9 @@ func FillEnv(env []string, hostname string, terminal bool) []string {
 		defaults = append(defaults, "TERM=xterm")
 	}
 	for _, kv := range defaults {
-		if !hasEnv(env, kv[:strings.IndexByte(kv, '=')]) {
+		if !initproc.HasEnv(env, kv[:strings.IndexByte(kv, '=')]) {
 			env = append(env, kv)
 		}
 	}
 	return env
-}
-
-func hasEnv(env []string, key string) bool {
-	for _, kv := range env {
-		if strings.HasPrefix(kv, key+"=") {
-			return true
-		}
-	}
-	return false
-}
-
-// envValue returns the value of key in env, as the container will see it.
-func envValue(env []string, key string) string {
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, key+"="); ok {
-			return v
-		}
-	}
-	return ""
 }

@@ -44,6 +44,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
+	"github.com/kobako/kobako/runtime/initproc"
 )
 
 // ambientCapabilities are the capabilities the init carries across its
@@ -52,13 +53,13 @@ import (
 // namespace gives them all to the child; they act only on what that
 // namespace owns.
 func ambientCapabilities() ([]uintptr, error) {
-	names, err := BoundingSet()
+	names, err := initproc.BoundingSet()
 	if err != nil {
 		return nil, err
 	}
 	caps := make([]uintptr, len(names))
 	for i, name := range names {
-		caps[i] = uintptr(capabilityNumbers[name])
+		caps[i] = uintptr(initproc.CapabilityNumbers[name])
 	}
 	return caps, nil
 }
@@ -67,7 +68,7 @@ func ambientCapabilities() ([]uintptr, error) {
 // to its setgroups where the kernel asks for it. It runs in the parent,
 // after the clone and before "continue".
 func writeIDMaps(linux *specs.Linux, pid int, tr *trace.Tracer) error {
-	if !hasNamespace(linux, specs.UserNamespace) {
+	if !initproc.HasNamespace(linux, specs.UserNamespace) {
 		return nil
 	}
 	uidDirect := mayWriteMapDirectly(linux.UIDMappings, os.Geteuid())
@@ -144,7 +145,7 @@ func writeProcFile(pid int, file, value string, tr *trace.Tracer) error {
 // NamespaceRoot is the host's uid and gid of root in a spec's user
 // namespace; ok is false when the spec has none, or maps no root.
 func NamespaceRoot(linux *specs.Linux) (uid, gid int, ok bool) {
-	if !hasNamespace(linux, specs.UserNamespace) {
+	if !initproc.HasNamespace(linux, specs.UserNamespace) {
 		return 0, 0, false
 	}
 	uid, uok := HostID(linux.UIDMappings, 0)
@@ -194,11 +195,11 @@ func chownToNamespaceRoot(path string, linux *specs.Linux) error {
 // system's own user namespace, the host's. A rootless kobako needs none: its
 // images are its user's files, and its map makes that user root.
 func idmappedLowers(linux *specs.Linux, lower []string, pid int, tr *trace.Tracer) (mounts []*os.File, err error) {
-	if !hasNamespace(linux, specs.UserNamespace) || os.Geteuid() != 0 || len(lower) == 0 {
+	if !initproc.HasNamespace(linux, specs.UserNamespace) || os.Geteuid() != 0 || len(lower) == 0 {
 		return nil, nil
 	}
-	if len(lower) > maxPassedFiles {
-		return nil, fmt.Errorf("%d image layers: kobako idmaps at most %d", len(lower), maxPassedFiles)
+	if len(lower) > initproc.MaxPassedFiles {
+		return nil, fmt.Errorf("%d image layers: kobako idmaps at most %d", len(lower), initproc.MaxPassedFiles)
 	}
 	userns, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
 	if err != nil {
@@ -244,47 +245,6 @@ func idmappedMount(dir string, userns *os.File, pid int, tr *trace.Tracer) (*os.
 		return nil, fmt.Errorf("mount_setattr MOUNT_ATTR_IDMAP %s: %w", dir, err)
 	}
 	return os.NewFile(uintptr(fd), "idmapped "+dir), nil
-}
-
-// becomeNamespaceRoot makes the init uid 0 and gid 0 of its user namespace
-// (step 3 above). Until now it ran as its creator's host ids, which the
-// namespace does not map, with its capabilities ambient. It runs right
-// after "continue": the maps are written by then.
-func becomeNamespaceRoot(linux *specs.Linux, tr *trace.Tracer) error {
-	if !hasNamespace(linux, specs.UserNamespace) {
-		return nil
-	}
-	// setpriv --regid=0
-	err := unix.Setresgid(0, 0, 0)
-	tr.Step("become root of the user namespace", "setpriv --regid=0", "unix.Setresgid(0, 0, 0)", err)
-	if err != nil {
-		return fmt.Errorf("setresgid 0 in the user namespace: %w", err)
-	}
-	// The host's supplementary groups are unmapped here: drop them, where
-	// the namespace allows setgroups(2) at all. setpriv --clear-groups
-	if setgroupsAllowed() {
-		err = unix.Setgroups(nil)
-		tr.Step("drop the host's groups", "setpriv --clear-groups", "unix.Setgroups(nil)", err)
-		if err != nil {
-			return fmt.Errorf("setgroups in the user namespace: %w", err)
-		}
-	}
-	// setpriv --reuid=0
-	err = unix.Setresuid(0, 0, 0)
-	tr.Step("become root of the user namespace", "setpriv --reuid=0", "unix.Setresuid(0, 0, 0)", err)
-	if err != nil {
-		return fmt.Errorf("setresuid 0 in the user namespace: %w", err)
-	}
-	return nil
-}
-
-// setgroupsAllowed reads /proc/self/setgroups: "deny" in a user namespace
-// whose gid map a user wrote for itself (see writeIDMaps), "allow" anywhere
-// else.
-func setgroupsAllowed() bool {
-	// cat /proc/self/setgroups
-	data, err := os.ReadFile("/proc/self/setgroups")
-	return err != nil || strings.TrimSpace(string(data)) != "deny"
 }
 
 // checkJoinable refuses to join a container that has a user namespace of

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/runtime/initproc"
 	"github.com/kobako/kobako/runtime/seccomp"
 )
 
@@ -88,7 +89,7 @@ func checkProcess(spec *specs.Spec) error {
 	}
 	seen := map[string]bool{}
 	for _, l := range p.Rlimits {
-		if _, ok := RlimitResource(l.Type); !ok {
+		if _, ok := initproc.RlimitResource(l.Type); !ok {
 			return fmt.Errorf("process.rlimits: unknown type %q: use names of getrlimit(2), like RLIMIT_NOFILE", l.Type)
 		}
 		if seen[l.Type] {
@@ -101,7 +102,7 @@ func checkProcess(spec *specs.Spec) error {
 	}
 	// A capability no kernel knows is a typo; one this kernel does not
 	// know yet is skipped at exec, as runc does.
-	if _, err := capabilitiesOf(p.Capabilities, nil); err != nil {
+	if _, err := initproc.CapabilitiesOf(p.Capabilities, nil); err != nil {
 		return err
 	}
 	switch {
@@ -160,7 +161,7 @@ func checkNamespaces(spec *specs.Spec) error {
 // checkUTS: a host name or domain name is set in a UTS namespace of the
 // container's (made or joined), never in the host's.
 func checkUTS(spec *specs.Spec) error {
-	if hasNamespace(spec.Linux, specs.UTSNamespace) {
+	if initproc.HasNamespace(spec.Linux, specs.UTSNamespace) {
 		return nil
 	}
 	if spec.Hostname != "" {
@@ -189,7 +190,7 @@ func checkSysctl(spec *specs.Spec) error {
 	for key := range spec.Linux.Sysctl {
 		switch {
 		case ipcSysctls[key] || strings.HasPrefix(key, "fs.mqueue."):
-			if !hasNamespace(spec.Linux, specs.IPCNamespace) {
+			if !initproc.HasNamespace(spec.Linux, specs.IPCNamespace) {
 				return fmt.Errorf("sysctl %s needs an IPC namespace of the container's: add {\"type\": \"ipc\"} to linux.namespaces", key)
 			}
 		case strings.HasPrefix(key, "net."):
@@ -245,7 +246,7 @@ func sameNamespace(a, b string) (bool, error) {
 // A label or profile kobako cannot apply is refused, not dropped.
 func checkSecurity(spec *specs.Spec) error {
 	p, linux := spec.Process, spec.Linux
-	if p.ApparmorProfile != "" && !appArmorEnabled() {
+	if p.ApparmorProfile != "" && !initproc.AppArmorEnabled() {
 		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not enabled on this host; remove the profile (docker and podman: --security-opt apparmor=unconfined)", p.ApparmorProfile)
 	}
 	if p.SelinuxLabel != "" {
@@ -292,13 +293,13 @@ func checkLinuxExtras(spec *specs.Spec) error {
 // checkHooks: every hook is an absolute path with a positive timeout, as
 // the runtime-spec asks (config.md, "POSIX-platform Hooks").
 func checkHooks(spec *specs.Spec) error {
-	for _, stage := range hookStages(spec.Hooks) {
-		for i, h := range stage.hooks {
+	for _, stage := range initproc.HookStages(spec.Hooks) {
+		for i, h := range stage.Hooks {
 			if !filepath.IsAbs(h.Path) {
-				return fmt.Errorf("hooks.%s[%d]: path %q must be absolute", stage.name, i, h.Path)
+				return fmt.Errorf("hooks.%s[%d]: path %q must be absolute", stage.Name, i, h.Path)
 			}
 			if h.Timeout != nil && *h.Timeout <= 0 {
-				return fmt.Errorf("hooks.%s[%d]: timeout %d must be more than 0 seconds", stage.name, i, *h.Timeout)
+				return fmt.Errorf("hooks.%s[%d]: timeout %d must be more than 0 seconds", stage.Name, i, *h.Timeout)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kobako/kobako/runtime/initproc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -42,7 +43,7 @@ func TestValidate(t *testing.T) {
 		{"unknown capability", func(s *specs.Spec) { s.Process.Capabilities.Bounding = []string{"CAP_BOGUS"} }, "CAP_BOGUS"},
 		{"scheduler", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: "SCHED_OTHER"} }, "scheduler"},
 		// refused where the host has AppArmor off (this project's machines)
-		{"apparmor", func(s *specs.Spec) { s.Process.ApparmorProfile = "docker-default" }, map[bool]string{false: "AppArmor"}[appArmorEnabled()]},
+		{"apparmor", func(s *specs.Spec) { s.Process.ApparmorProfile = "docker-default" }, map[bool]string{false: "AppArmor"}[initproc.AppArmorEnabled()]},
 		{"selinux", func(s *specs.Spec) { s.Process.SelinuxLabel = "system_u:system_r:container_t:s0" }, "SELinux"},
 
 		// namespaces

@@ -308,7 +308,7 @@ step_kobako() {
 	local name stale=false
 	say "building kobako in $REPO (make build)"
 	run_as_user make -C "$REPO" --no-print-directory build
-	for name in kobako kobako-pull kobako-tutor; do
+	for name in kobako kobako-init kobako-pull kobako-tutor; do
 		cmp -s "$REPO/bin/$name" "$PREFIX/bin/$name" || stale=true
 	done
 	if $DRY_RUN || $stale; then

@@ -85,13 +85,21 @@ func goBuild(out, tags string) error {
 	if err != nil {
 		return fmt.Errorf("go env GOMOD: %w", err)
 	}
-	cmd := exec.Command(goCmd, "build", "-trimpath", "-tags", tags, "-o", out, "./cmd/kobako")
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%w\n%s", err, out)
+	// kobako, and the container's init next to it, where kobako looks
+	for pkg, binary := range map[string]string{"./cmd/kobako": out, "./cmd/kobako-init": initNextTo(out)} {
+		cmd := exec.Command(goCmd, "build", "-trimpath", "-tags", tags, "-o", binary, pkg)
+		cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%w\n%s", err, out)
+		}
 	}
 	return nil
+}
+
+// initNextTo is the kobako-init that the kobako binary finds.
+func initNextTo(binary string) string {
+	return filepath.Join(filepath.Dir(binary), "kobako-init")
 }
 
 // The shipped binary holds no fault point: built without the tag, it
@@ -115,6 +123,14 @@ func faultShippedBuild(t *testing.T, faultBin string) {
 			if got := bytes.Contains(data, []byte(s)); got != c.want {
 				t.Errorf("%s contains %q: %v, want %v", c.bin, s, got, c.want)
 			}
+		}
+		// the init's fault points come in its config, not its environment
+		data, err = os.ReadFile(initNextTo(c.bin))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Contains(data, []byte("injected fault")); got != c.want {
+			t.Errorf("%s contains %q: %v, want %v", initNextTo(c.bin), "injected fault", got, c.want)
 		}
 	}
 }

@@ -69,8 +69,8 @@ func testMain(m *testing.M) int {
 }
 
 // buildKobako builds ./cmd/kobako of this module into dir, static as the
-// Makefile builds it (the container's init is the same file,
-// re-executed), and ./cmd/kobako-pull beside it.
+// Makefile builds it, and its helpers beside it: kobako-init (the
+// container's init), kobako-pull and kobako-tutor.
 func buildKobako(dir string) (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
@@ -82,7 +82,7 @@ func buildKobako(dir string) (string, error) {
 	}
 	// and its helpers next to it, where kobako pull, tutorial and doctor
 	// look for them
-	for _, name := range []string{"kobako", "kobako-pull", "kobako-tutor"} {
+	for _, name := range []string{"kobako", "kobako-init", "kobako-pull", "kobako-tutor"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
 		cmd.Dir = filepath.Dir(gomod)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -141,4 +141,20 @@ func checkOneLineError(t *testing.T, stderr string, want ...string) {
 			t.Errorf("stderr does not mention %q:\n%s", w, stderr)
 		}
 	}
+}
+
+// copyKobako copies the binary under test, and the kobako-init next to it
+// (kobako looks for it there), into dir, and returns the copy of kobako.
+func copyKobako(t *testing.T, dir string) string {
+	t.Helper()
+	for _, name := range []string{"kobako", "kobako-init"} {
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(kobako), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "kobako")
 }

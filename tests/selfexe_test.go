@@ -11,9 +11,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 )
@@ -88,26 +86,11 @@ func attackExecs(t *testing.T, e *env, target, name string, flags ...string) gra
 	return r
 }
 
-// copyOfKobako copies the binary under test into the test's own directory.
+// copyOfKobako copies the binary under test, and its kobako-init, into
+// the test's own directory.
 func copyOfKobako(t *testing.T) string {
 	t.Helper()
-	src, err := os.Open(kobako)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	path := filepath.Join(t.TempDir(), "kobako")
-	dst, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return copyKobako(t, t.TempDir())
 }
 
 func fileSum(t *testing.T, path string) []byte {

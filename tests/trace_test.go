@@ -49,7 +49,7 @@ func TestTraceNarration(t *testing.T) {
 		t.Errorf("the short id %s is written out more than in its introduction:\n%s", hostname, stderr)
 	}
 	// Each step names the Go file and line that did it.
-	for _, where := range []string{`runtime/hostname\.go:\d+ +hostname \$ID`, `rootfs/pivot_root\.go:\d+ +pivot_root \. \.`} {
+	for _, where := range []string{`runtime/initproc/hostname\.go:\d+ +hostname \$ID`, `rootfs/pivot_root\.go:\d+ +pivot_root \. \.`} {
 		if !regexp.MustCompile(where).MatchString(stderr) {
 			t.Errorf("no line matches %q:\n%s", where, stderr)
 		}

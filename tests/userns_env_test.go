@@ -144,13 +144,7 @@ func newRootless(t *testing.T, uid, gid int) *rootless {
 	t.Cleanup(func() { os.RemoveAll(base) })
 	r := &rootless{t: t, uid: uid, gid: gid, bin: filepath.Join(base, "kobako"), home: filepath.Join(base, "home"),
 		runtimeDir: filepath.Join(base, "run"), cgroupFD: -1, mounts: readMountinfo(t)}
-	data, err := os.ReadFile(kobako)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(r.bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	copyKobako(t, base)
 	for _, dir := range []string{r.home, r.runtimeDir} {
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			t.Fatal(err)

@@ -30,7 +30,7 @@ func capPing() *Step {
 	return &Step{
 		ID:      "cap.ping",
 		Article: "cp /bin/ping . && ./ping -c1 127.0.0.1   # Operation not permitted\nsudo setcap cap_net_raw+p ./ping\n./ping -c1 127.0.0.1                     # «cap.works»",
-		Code:    []CodeRef{{File: "runtime/capabilities.go", Func: "setCapabilities"}},
+		Code:    []CodeRef{{File: "runtime/initproc/capabilities.go", Func: "setCapabilities"}},
 		Trace:   "Capability",
 		Setup:   func(s *Session) error { return ensurePingShell(s, capName) },
 		Task:    Task{Kind: InShell, Container: capName},
@@ -62,7 +62,7 @@ func capNoPing() *Step {
 	return &Step{
 		ID:      "cap.noping",
 		Article: "sudo capsh --drop=cap_net_raw -- -c 'ping -c1 127.0.0.1'\nsysctl net.ipv4.ping_group_range   # Ubuntu 20.04+: '0 2147483647'",
-		Code:    []CodeRef{{File: "runtime/capabilities.go", Func: "dropBoundingSet"}},
+		Code:    []CodeRef{{File: "runtime/initproc/capabilities.go", Func: "dropBoundingSet"}},
 		Trace:   "Capability",
 		Setup:   func(s *Session) error { return ensurePingShell(s, noCapName, "--cap-drop", "NET_RAW") },
 		Task:    Task{Kind: InShell, Container: noCapName},

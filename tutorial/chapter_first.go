@@ -22,7 +22,7 @@ func firstOneshot() *Step {
 			`    /bin/hostname $UUID &&`,
 			`    exec capsh --chroot=$ROOTFS --drop=cap_sys_chroot -- -c 'exec $CMD'`,
 			`  "`),
-		Code:  []CodeRef{{File: "runtime/init.go", Func: "initContainer", Around: "unshare -C: now"}},
+		Code:  []CodeRef{{File: "runtime/initproc/init.go", Func: "initContainer", Around: "unshare -C: now"}},
 		Trace: "コンテナを作ってみよう|pivot_root",
 		Setup: func(s *Session) error {
 			s.vars["name"] = name

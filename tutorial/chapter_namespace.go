@@ -42,7 +42,7 @@ func nsInodes() *Step {
 	return &Step{
 		ID:      "ns.inodes",
 		Article: "ls -l /proc/$$/ns        # «ns.kind»: 'uts:[4026531838]'\nsudo ls -l /proc/1/ns   # «ns.same»",
-		Code:    []CodeRef{{File: "runtime/namespaces.go", Func: "cloneFlags"}, {File: "runtime/namespaces.go", Func: "enterCgroupNamespace"}},
+		Code:    []CodeRef{{File: "runtime/namespaces.go", Func: "cloneFlags"}, {File: "runtime/initproc/namespaces.go", Func: "enterCgroupNamespace"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,
 		Task:    Task{Kind: InShell, Container: nsName},
@@ -89,7 +89,7 @@ func nsUTS() *Step {
 	return &Step{
 		ID:      "ns.uts",
 		Article: "sudo unshare -u /bin/sh\nhostname my-new-hostname; uname -n\nexit; hostname           # «ns.host_unchanged»",
-		Code:    []CodeRef{{File: "runtime/hostname.go", Func: "setHostname"}},
+		Code:    []CodeRef{{File: "runtime/initproc/hostname.go", Func: "setHostname"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,
 		Task:    Task{Kind: InShell, Container: nsName},
@@ -123,7 +123,7 @@ func nsPID() *Step {
 	return &Step{
 		ID:      "ns.pid",
 		Article: "sudo unshare --fork --pid --mount-proc /bin/sh\nps; echo $$   # 1\nkill -9 1     # «ns.nothing»",
-		Code:    []CodeRef{{File: "runtime/init.go", Func: "Init"}},
+		Code:    []CodeRef{{File: "runtime/initproc/init.go", Func: "Main"}},
 		Trace:   "Namespace",
 		Setup:   ensureNamespaceShell,
 		Task:    Task{Kind: InShell, Container: nsName},

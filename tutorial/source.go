@@ -15,7 +15,7 @@ import (
 	kobako "github.com/kobako/kobako"
 )
 
-// CodeRef names one function in kobako's source: "runtime/hostname.go" and
+// CodeRef names one function in kobako's source: "runtime/initproc/hostname.go" and
 // "setHostname", or a method as "v1.setMemory". Around, when set, is a
 // piece of one of its lines: the quotation shows the function's head and
 // the lines from there, for a long function whose step is in its middle.

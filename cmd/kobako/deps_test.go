@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// kobako is every container's init too, started twice per run: what it
-// links, it pays for at each start. HTTP, TLS and the registry client
+// kobako starts at every run, exec and stop: what it links, it pays for at
+// each start. HTTP, TLS and the registry client
 // belong to kobako-pull (docs/bench.md, "The price of pull").
 func TestNoHTTPInKobako(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()

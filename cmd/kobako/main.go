@@ -22,8 +22,6 @@ import (
 
 	"github.com/urfave/cli/v3"
 	"golang.org/x/sys/unix"
-
-	"github.com/kobako/kobako/runtime"
 )
 
 func main() {
@@ -33,16 +31,6 @@ func main() {
 	// monitor's report pipe) still work here: this only closes them at exec.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 
-	// The container's init is this same binary, re-executed as
-	// "/proc/self/exe init" inside the new namespaces. It must not go
-	// through the CLI parser: it reads its whole configuration from a pipe.
-	if len(os.Args) > 1 && os.Args[1] == runtime.InitCommand {
-		runtime.Init() // never returns
-	}
-	// With run --init, the container's PID 1 is this binary too (reaper.go).
-	if len(os.Args) > 1 && os.Args[1] == runtime.ReaperCommand {
-		runtime.Reap(os.Args[2:]) // never returns
-	}
 	os.Exit(run(os.Args))
 }
 

@@ -9,7 +9,7 @@ package main
 // kobako starts from docker's default list (runtime.DefaultCapabilities)
 // and edits it as docker does — --cap-drop ALL --cap-add CHOWN leaves
 // CHOWN alone — into process.capabilities; the init applies it right
-// before exec (runtime/capabilities.go). See capabilities(7).
+// before exec (runtime/initproc/capabilities.go). See capabilities(7).
 
 import (
 	"fmt"

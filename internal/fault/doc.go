@@ -20,19 +20,19 @@
 //
 // The points, in the order a `kobako run` reaches them:
 //
-//	cgroup-mkdir        cgroups/path.go       mkdir -p of the cgroup, per hierarchy
-//	init:config         runtime/init.go       the init's config read
-//	init:cgroupns       runtime/namespaces.go unshare -C
-//	init:mounts         runtime/init.go       after rootfs.Prepare's mounts
-//	init:hooks          runtime/hooks.go      createContainer hooks
-//	init:seal           rootfs/prepare.go     masked and read-only paths
-//	init:pivot_root     rootfs/pivot_root.go  pivot_root
-//	init:console        runtime/console.go    the pty (-t)
-//	init:user           runtime/user.go       -u NAME looked up
-//	ipam-exhausted      netns/ipam.go         a bridge address chosen
-//	init:capabilities   runtime/execve.go     capabilities dropped (after start)
-//	init:seccomp        runtime/execve.go     the filter loaded (after start)
-//	init:execve         runtime/execve.go     execve of the command (after start)
+//	cgroup-mkdir        cgroups/path.go                mkdir -p of the cgroup, per hierarchy
+//	init:config         runtime/initproc/init.go       the init's config read
+//	init:cgroupns       runtime/initproc/namespaces.go unshare -C
+//	init:mounts         runtime/initproc/init.go       after rootfs.Prepare's mounts
+//	init:hooks          runtime/initproc/hooks.go      createContainer hooks
+//	init:seal           rootfs/prepare.go              masked and read-only paths
+//	init:pivot_root     rootfs/pivot_root.go           pivot_root
+//	init:console        runtime/initproc/console.go    the pty (-t)
+//	init:user           runtime/initproc/user.go       -u NAME looked up
+//	ipam-exhausted      netns/ipam.go                  a bridge address chosen
+//	init:capabilities   runtime/initproc/execve.go     capabilities dropped (after start)
+//	init:seccomp        runtime/initproc/execve.go     the filter loaded (after start)
+//	init:execve         runtime/initproc/execve.go     execve of the command (after start)
 //
 // A full disk and a read-only state dir need no point: a small tmpfs and a
 // read-only bind mount give the real ENOSPC and EROFS.
@@ -41,9 +41,9 @@
 // the Nth time in that process (cgroup-mkdir:5: the fifth hierarchy's
 // mkdir). Each kobako process counts for itself.
 //
-// The container's init is kobako re-executed with an empty environment,
+// The container's init is kobako-init, started with an empty environment,
 // so it cannot read KOBAKO_FAULTS. The list reaches it through the init's
-// config instead: initConfig (runtime/protocol.go) has one field of type
+// config instead: Config (runtime/initproc/protocol.go) has one field of type
 // Inherit, which marshals to the parent's list when the parent encodes
 // the config and, when the init decodes it, makes that list the init's
 // own. No code that builds the config has to know about faults, and in

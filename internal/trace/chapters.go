@@ -20,26 +20,29 @@ const (
 )
 
 // chapters maps where a step is reported from to its chapter: a function
-// ("runtime.awaitStart"), a file ("rootfs/overlay.go") or a directory
+// ("initproc.awaitStart"), a file ("rootfs/overlay.go") or a directory
 // ("cgroups/"). The first match wins, so the exceptions come first.
 var chapters = []struct{ where, chapter string }{
-	// runtime/execve.go prepares the command's privileges, between two steps
+	// runtime/initproc/execve.go prepares the command's privileges, between two steps
 	// of the build itself: waiting for `start` and the final exec.
-	{"runtime.awaitStart", chapterBuild},
-	{"runtime.execCommand", chapterBuild},
-	{"runtime.enterCwd", chapterBuild},
-	{"runtime/execve.go", chapterCap},
-	{"runtime/capabilities.go", chapterCap},
+	{"initproc.awaitStart", chapterBuild},
+	{"initproc.execCommand", chapterBuild},
+	{"initproc.enterCwd", chapterBuild},
+	{"runtime/initproc/execve.go", chapterCap},
+	{"runtime/initproc/capabilities.go", chapterCap},
 	{"runtime/seccomp/", chapterCap},
-	{"runtime/user.go", chapterCap},
+	{"runtime/initproc/user.go", chapterCap},
 	{"runtime/create.go", chapterNamespace},
 	{"runtime/namespaces.go", chapterNamespace},
+	{"runtime/initproc/namespaces.go", chapterNamespace},
 	{"runtime/exec.go", chapterNamespace},
 	{"runtime/setns.go", chapterNamespace},
 	{"runtime/userns.go", chapterNamespace},
+	{"runtime/initproc/userns.go", chapterNamespace},
+	{"runtime/initproc/loopback.go", chapterNetwork},
 	// The init joins its keyring while the parent is still writing the
 	// cgroup's lines: a heading of its own would land among them.
-	{"runtime/keyring.go", ""},
+	{"runtime/initproc/keyring.go", ""},
 	{"runtime/cgroup.go", chapterCgroup},
 	{"runtime/", chapterBuild}, // hostname, console, start, kill
 	{"cgroups/", chapterCgroup},
@@ -63,7 +66,7 @@ var chapters = []struct{ where, chapter string }{
 // function (its full Go name); "" for code outside the table, which keeps
 // the chapter the learner is in.
 func chapterOf(where, function string) string {
-	fn := function[strings.LastIndex(function, "/")+1:] // runtime.awaitStart
+	fn := function[strings.LastIndex(function, "/")+1:] // initproc.awaitStart
 	for _, c := range chapters {
 		if c.where == fn || strings.HasPrefix(where, c.where) {
 			return c.chapter // "" for the keyring: no heading

@@ -7,8 +7,8 @@ package trace
 // that a line stays short enough to read at a glance:
 //
 //	kobako: trace: ── ネットワーク (network) ──
-//	kobako: trace:   loopback up                          netns/loopback.go:37         ip link set lo up  ← netlink.LinkSetUp
-//	kobako: trace: ✗ set hostname                         runtime/hostname.go:24       hostname $ID — sethostname: operation not permitted
+//	kobako: trace:   loopback up                          runtime/initproc/loopback.go:22 ip link set lo up  ← ioctl(SIOCSIFFLAGS, lo, IFF_UP)
+//	kobako: trace: ✗ set hostname                         runtime/initproc/hostname.go:24 hostname $ID — sethostname: operation not permitted
 
 import (
 	"strings"

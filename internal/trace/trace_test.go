@@ -93,10 +93,10 @@ func TestIntroductions(t *testing.T) {
 
 func TestChapterHeadings(t *testing.T) {
 	cases := []struct{ where, function, want string }{
-		{"runtime/hostname.go:24", "github.com/kobako/kobako/runtime.setHostname", chapterBuild},
+		{"runtime/initproc/hostname.go:24", "github.com/kobako/kobako/runtime/initproc.setHostname", chapterBuild},
 		{"runtime/create.go:226", "github.com/kobako/kobako/runtime.(*Runtime).startInit", chapterNamespace},
-		{"runtime/execve.go:214", "github.com/kobako/kobako/runtime.setUser", chapterCap},
-		{"runtime/execve.go:120", "github.com/kobako/kobako/runtime.awaitStart", chapterBuild},
+		{"runtime/initproc/execve.go:214", "github.com/kobako/kobako/runtime/initproc.setUser", chapterCap},
+		{"runtime/initproc/execve.go:120", "github.com/kobako/kobako/runtime/initproc.awaitStart", chapterBuild},
 		{"runtime/seccomp/load.go:10", "github.com/kobako/kobako/runtime/seccomp.Load", chapterCap},
 		{"cgroups/v1.go:58", "github.com/kobako/kobako/cgroups.(*v1).Join", chapterCgroup},
 		{"rootfs/pivot_root.go:45", "github.com/kobako/kobako/rootfs.PivotRoot", chapterPivotRoot},
@@ -106,7 +106,7 @@ func TestChapterHeadings(t *testing.T) {
 		{"netns/veth.go:60", "github.com/kobako/kobako/netns.AddVeth", chapterNetwork},
 		{"container/network_files.go:76", "github.com/kobako/kobako/container.(*Store).writeNetworkFiles", chapterNetwork},
 		{"container/remove.go:64", "github.com/kobako/kobako/container.(*Store).removeLocked", chapterBuild},
-		{"runtime/keyring.go:28", "github.com/kobako/kobako/runtime.joinSessionKeyring", ""},
+		{"runtime/initproc/keyring.go:28", "github.com/kobako/kobako/runtime/initproc.joinSessionKeyring", ""},
 		{"main.go:10", "main.main", ""},
 	}
 	for _, c := range cases {

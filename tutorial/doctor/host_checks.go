@@ -14,7 +14,7 @@ import (
 
 // minKernel is the oldest kernel kobako runs containers on: 5.11, for
 // close_range(CLOSE_RANGE_CLOEXEC), with which the container's init makes
-// sure nothing of kobako leaks into the container (runtime/execve.go), and
+// sure nothing of kobako leaks into the container (runtime/initproc/execve.go), and
 // pidfd_open (5.3), with which start waits for it. The article's Ubuntu
 // 18.04 (4.15) is older: its lab VM needs the HWE kernel, or Ubuntu 22.04.
 var minKernel = [2]int{5, 11}

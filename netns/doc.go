@@ -2,7 +2,6 @@
 // veth pairs and a bridge, done with netlink instead of the ip command,
 // one file per step:
 //
-//	loopback.go    ip link set lo up: what every new namespace needs
 //	bridge.go      ip link add name kobako0 type bridge; ip addr add …
 //	veth.go        ip link add … type veth peer name eth0 netns $PID; addr, route
 //	ipam.go        which subnet, which address (no daemon)
@@ -13,30 +12,10 @@
 //	network.go     Attach and Detach: the steps in order, and their undoing
 //	hosts.go, resolvconf.go   a container's /etc/hosts and /etc/resolv.conf
 //
+// What every new namespace needs first, `ip link set lo up`, the
+// container's init does from the inside (runtime/initproc/loopback.go),
+// without netlink: the init links as little as it can.
+//
 // Whatever the package calls "the host" is the network namespace kobako
 // runs in.
 package netns
-
-import (
-	"fmt"
-
-	"github.com/vishvananda/netlink"
-
-	"github.com/kobako/kobako/internal/trace"
-)
-
-// LoopbackUp brings up lo in the caller's network namespace. A new network
-// namespace starts with lo down (the article's `unshare -n` shows it DOWN);
-// docker brings it up so that 127.0.0.1 works, and kobako does the same.
-func LoopbackUp(tr *trace.Tracer) error {
-	// In a new network namespace lo is always the first device, index 1:
-	// no need to ask for it by name.
-	lo := &netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: "lo", Index: 1}}
-	// ip link set lo up
-	err := netlink.LinkSetUp(lo)
-	tr.Step("loopback up", "ip link set lo up", "netlink.LinkSetUp(lo)", err)
-	if err != nil {
-		return fmt.Errorf("ip link set lo up: %w", err)
-	}
-	return nil
-}

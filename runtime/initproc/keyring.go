@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // The kernel's keyrings (keyrings(7)) hold secrets — credentials, keys for
 // encrypted file systems — and they belong to no namespace. A process

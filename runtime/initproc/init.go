@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // The container's init: this binary, re-executed as "/proc/self/exe init"
 // inside the new namespaces. It is the inside half of the article's
@@ -22,13 +22,12 @@ import (
 
 	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
-	"github.com/kobako/kobako/netns"
 	"github.com/kobako/kobako/rootfs"
 )
 
-// Init builds the container from the inside and execs its command. It never
+// Main builds the container from the inside and execs its command. It never
 // returns: it becomes the command, or exits reporting why not.
-func Init() {
+func Main() {
 	// Capabilities, the cgroup namespace and the final execve belong to one
 	// thread: keep this goroutine on its thread for good.
 	goruntime.LockOSThread()
@@ -39,7 +38,7 @@ func Init() {
 	// end the container that way: catch them; exec resets the handlers.
 	signal.Notify(make(chan os.Signal, 1), unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 
-	sync := int(fdSync)
+	sync := int(FDSync)
 	err := runInit(sync)
 	// Only failures get here. Before "ready" the parent is listening and
 	// tells the user; after it, the container's stderr is the only voice.
@@ -50,7 +49,7 @@ func Init() {
 	}
 	// A parent that closed the sync socket failed on its side and says
 	// so itself: a second line from here would only repeat it.
-	if sendMessage(sync, message{Type: msgError, Error: err.Error(), Code: code}) != nil && !errors.Is(err, errPeerGone) {
+	if SendMessage(sync, Message{Type: MsgError, Error: err.Error(), Code: code}) != nil && !errors.Is(err, ErrPeerGone) {
 		fmt.Fprintf(os.Stderr, "kobako: %v\n", err)
 	}
 	os.Exit(code)
@@ -65,7 +64,7 @@ func runInit(sync int) error {
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
-	configFile := childFile(fdConfig, "config")
+	configFile := childFile(FDConfig, "config")
 	// Open until execve, its number taken (see preserve_fds.go): an
 	// *os.File that is garbage would be closed by its finalizer.
 	defer goruntime.KeepAlive(configFile)
@@ -82,7 +81,7 @@ func runInit(sync int) error {
 	// a parent that is not root must open /proc/<pid>/uid_map, which a
 	// non-dumpable process keeps root's. No process of the container exists
 	// before that, nothing can trace the init meanwhile but its own user.
-	if !hasNamespace(cfg.Spec.Linux, specs.UserNamespace) {
+	if !HasNamespace(cfg.Spec.Linux, specs.UserNamespace) {
 		if err := makeUndumpable(); err != nil {
 			return err
 		}
@@ -97,7 +96,7 @@ func runInit(sync int) error {
 	return initContainer(sync, cfg, tr)
 }
 
-func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
+func initContainer(sync int, cfg *Config, tr *trace.Tracer) error {
 	spec := cfg.Spec
 	// Wait for the parent: it may still be writing our uid and gid maps,
 	// putting us into our cgroup.
@@ -142,7 +141,7 @@ func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 	if err != nil {
 		return err
 	}
-	if err := sendMessage(sync, message{Type: msgReady}); err != nil {
+	if err := SendMessage(sync, Message{Type: MsgReady}); err != nil {
 		return err
 	}
 	// Block here until `kobako start`.
@@ -166,7 +165,7 @@ func initContainer(sync int, cfg *initConfig, tr *trace.Tracer) error {
 // awaitParent waits for the parent's "continue", then takes what its steps
 // gave: the image's idmapped layers (sent along, in a user namespace), and
 // root of the user namespace, now mapped.
-func awaitParent(sync int, cfg *initConfig, tr *trace.Tracer) error {
+func awaitParent(sync int, cfg *Config, tr *trace.Tracer) error {
 	idmapped, err := awaitContinue(sync)
 	if err != nil {
 		return err
@@ -178,7 +177,7 @@ func awaitParent(sync int, cfg *initConfig, tr *trace.Tracer) error {
 	if err := becomeNamespaceRoot(cfg.Spec.Linux, tr); err != nil {
 		return err
 	}
-	if hasNamespace(cfg.Spec.Linux, specs.UserNamespace) {
+	if HasNamespace(cfg.Spec.Linux, specs.UserNamespace) {
 		return makeUndumpable()
 	}
 	return nil
@@ -186,7 +185,7 @@ func awaitParent(sync int, cfg *initConfig, tr *trace.Tracer) error {
 
 // buildContainer makes the container from the inside, before pivot_root:
 // its file system, its loopback, its names.
-func buildContainer(cfg *initConfig, tr *trace.Tracer) error {
+func buildContainer(cfg *Config, tr *trace.Tracer) error {
 	spec := cfg.Spec
 	// mount --make-rslave /; mount overlay; mount proc, /dev, … under the
 	// rootfs; mknod the devices in /dev; sysctl -w the namespaced keys.
@@ -203,8 +202,8 @@ func buildContainer(cfg *initConfig, tr *trace.Tracer) error {
 	// brings it up, and so do we, so that 127.0.0.1 works in the container.
 	// Not in a namespace joined by path: whoever made it (podman, CNI) set
 	// it up, and it is not ours to change.
-	if newNamespace(spec.Linux, specs.NetworkNamespace) {
-		if err := netns.LoopbackUp(tr); err != nil {
+	if NewNamespace(spec.Linux, specs.NetworkNamespace) {
+		if err := loopbackUp(tr); err != nil {
 			return err
 		}
 	}
@@ -220,7 +219,7 @@ func buildContainer(cfg *initConfig, tr *trace.Tracer) error {
 // namespaces and cgroup, it has nothing to build, only its process to
 // prepare — the same steps, user, rlimits, capabilities and all, as the
 // container's own init took for its command.
-func initProcess(sync int, cfg *initConfig, tr *trace.Tracer) error {
+func initProcess(sync int, cfg *Config, tr *trace.Tracer) error {
 	spec := cfg.Spec
 	if spec.Process.Terminal {
 		// A pty from the container's own /dev/pts: the thread that started
@@ -263,11 +262,11 @@ func inheritedFiles(fds []int, name string) []*os.File {
 
 // initTracer narrates the child's steps on the caller's stderr (fd 6), as
 // the parent narrates its own: same mode, same $ID and $ROOTFS.
-func initTracer(cfg *initConfig) *trace.Tracer {
+func initTracer(cfg *Config) *trace.Tracer {
 	if cfg.Trace == nil {
 		return nil
 	}
-	return trace.FromConfig(childFile(fdTrace, "trace"), cfg.Trace)
+	return trace.FromConfig(childFile(FDTrace, "trace"), cfg.Trace)
 }
 
 // linuxDevices is the config's linux.devices; a config without a linux
@@ -288,7 +287,7 @@ func seccompOf(linux *specs.Linux) *specs.LinuxSeccomp {
 }
 
 // setupOf is what the config asks rootfs.Prepare to build.
-func setupOf(cfg *initConfig) rootfs.Setup {
+func setupOf(cfg *Config) rootfs.Setup {
 	spec := cfg.Spec
 	setup := rootfs.Setup{
 		Overlay: cfg.Overlay, Mounts: spec.Mounts, Devices: linuxDevices(spec.Linux), Cgroupfs: cfg.Cgroupfs,

@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // Capabilities: what root in the container may still do. The article keeps
 // all of root's powers but one, right before exec:
@@ -43,7 +43,7 @@ type capabilitySets struct {
 
 // capabilityNumbers maps the spec's names ("CAP_CHOWN") to the kernel's
 // numbers (0), for every capability some kernel has.
-var capabilityNumbers = func() map[string]capability.Cap {
+var CapabilityNumbers = func() map[string]capability.Cap {
 	numbers := map[string]capability.Cap{}
 	for _, c := range capability.ListKnown() {
 		numbers[specName(c)] = c
@@ -60,7 +60,7 @@ func specName(c capability.Cap) string {
 // KnownCapability says whether name ("CAP_NET_ADMIN") is a capability of
 // some kernel — not necessarily of the running one.
 func KnownCapability(name string) bool {
-	_, ok := capabilityNumbers[name]
+	_, ok := CapabilityNumbers[name]
 	return ok
 }
 
@@ -92,7 +92,7 @@ func BoundingSet() ([]string, error) {
 
 // capabilitiesOf reads which capabilities the running kernel knows, then
 // turns the spec's names into numbers (parseCapabilities).
-func capabilitiesOf(c *specs.LinuxCapabilities, tr *trace.Tracer) (capabilitySets, error) {
+func CapabilitiesOf(c *specs.LinuxCapabilities, tr *trace.Tracer) (capabilitySets, error) {
 	// cat /proc/sys/kernel/cap_last_cap (the library asks prctl(PR_CAPBSET_READ))
 	lastCap, err := capability.LastCap()
 	if err != nil {
@@ -122,7 +122,7 @@ func parseCapabilities(c *specs.LinuxCapabilities, lastCap capability.Cap, tr *t
 		{"ambient", c.Ambient, &sets.ambient},
 	} {
 		for _, name := range set.names {
-			number, known := capabilityNumbers[name]
+			number, known := CapabilityNumbers[name]
 			switch {
 			case !known:
 				return sets, fmt.Errorf("unknown capability %q in process.capabilities.%s: use names of capabilities(7), like CAP_CHOWN", name, set.name)
@@ -255,7 +255,7 @@ func ambientShell(ambient []capability.Cap) string {
 // capshName is a capability as capsh writes it: cap_sys_chroot, or its
 // number for one newer than this program knows.
 func capshName(c capability.Cap) string {
-	if _, known := capabilityNumbers[specName(c)]; !known {
+	if _, known := CapabilityNumbers[specName(c)]; !known {
 		return strconv.Itoa(int(c))
 	}
 	return "cap_" + c.String()

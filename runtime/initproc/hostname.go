@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // The host name: the article's `hostname $UUID`, which only changes the
 // name inside the new UTS namespace — and its neighbour there, the NIS
@@ -18,7 +18,7 @@ func setHostname(spec *specs.Spec, tr *trace.Tracer) error {
 	if spec.Hostname == "" {
 		return nil
 	}
-	if !hasNamespace(spec.Linux, specs.UTSNamespace) {
+	if !HasNamespace(spec.Linux, specs.UTSNamespace) {
 		return fmt.Errorf("hostname %q needs a UTS namespace of its own", spec.Hostname)
 	}
 	// hostname $UUID
@@ -36,7 +36,7 @@ func setDomainname(spec *specs.Spec, tr *trace.Tracer) error {
 	if spec.Domainname == "" {
 		return nil
 	}
-	if !hasNamespace(spec.Linux, specs.UTSNamespace) {
+	if !HasNamespace(spec.Linux, specs.UTSNamespace) {
 		return fmt.Errorf("domainname %q needs a UTS namespace of its own", spec.Domainname)
 	}
 	// domainname $NAME

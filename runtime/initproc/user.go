@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // Users, resource limits and the umask of the container's process, set in
 // the init after pivot_root and right before exec.
@@ -64,7 +64,7 @@ func lookupUser(name string, p *specs.Process, tr *trace.Tracer) error {
 	for _, g := range u.Sgids {
 		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
 	}
-	if !hasEnv(p.Env, "HOME") || envValue(p.Env, "HOME") == "/root" {
+	if !HasEnv(p.Env, "HOME") || envValue(p.Env, "HOME") == "/root" {
 		p.Env = setEnv(p.Env, "HOME", u.Home)
 	}
 	return nil

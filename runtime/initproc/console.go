@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // The container's terminal (-t). The article binds the caller's own tty
 // into the rootfs (`mount --bind $(tty) $ROOTFS$(tty)`); a runtime instead
@@ -56,7 +56,7 @@ func newTerminal(sync int, size *specs.Box, tr *trace.Tracer) (*os.File, error) 
 			return nil, fmt.Errorf("set pty size: %w", err)
 		}
 	}
-	if err := sendMessage(sync, message{Type: msgConsole}, int(master.Fd())); err != nil {
+	if err := SendMessage(sync, Message{Type: MsgConsole}, int(master.Fd())); err != nil {
 		slave.Close()
 		return nil, err
 	}

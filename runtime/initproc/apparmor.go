@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // AppArmor: the profile the container's process runs under
 // (process.apparmorProfile). On a host where AppArmor is on — Ubuntu's,
@@ -24,7 +24,7 @@ import (
 )
 
 // appArmorEnabled says whether the host's kernel enforces AppArmor.
-func appArmorEnabled() bool {
+func AppArmorEnabled() bool {
 	// cat /sys/module/apparmor/parameters/enabled
 	data, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
 	return err == nil && strings.TrimSpace(string(data)) == "Y"

@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // The parent/child protocol, all of it in this file.
 //
@@ -64,11 +64,13 @@ import (
 
 // The descriptor numbers the child finds its ends at (3 + index in ExtraFiles).
 const (
-	fdConfig   = 3
-	fdSync     = 4
-	fdExecFifo = 5
-	fdTrace    = 6
-	fdSelf     = 7
+	FDConfig   = 3
+	FDSync     = 4
+	FDExecFifo = 5
+	FDTrace    = 6
+	FDSelf     = 7
+	// fdPreserved is where the first preserved descriptor arrives.
+	FDPreserved = FDSelf + 1
 )
 
 // maxConfigSize caps what the child reads from the config pipe: a config is
@@ -77,7 +79,7 @@ const (
 const maxConfigSize = 4 << 20
 
 // initConfig is everything the child needs, sent once over the config pipe.
-type initConfig struct {
+type Config struct {
 	ID      string          `json:"id"`
 	Spec    *specs.Spec     `json:"spec"`
 	Overlay *rootfs.Overlay `json:"overlay,omitempty"` // nil: Spec.Root.Path is used as it is
@@ -103,18 +105,18 @@ type initConfig struct {
 }
 
 // message is one packet on the sync socket.
-type message struct {
+type Message struct {
 	Type  string `json:"type"`            // continue, hooks, console, ready, error
 	Error string `json:"error,omitempty"` // with "error"
 	Code  int    `json:"code,omitempty"`  // with "error": the exit status it stands for
 }
 
 const (
-	msgContinue = "continue"
-	msgHooks    = "hooks"
-	msgConsole  = "console"
-	msgReady    = "ready"
-	msgError    = "error"
+	MsgContinue = "continue"
+	MsgHooks    = "hooks"
+	MsgConsole  = "console"
+	MsgReady    = "ready"
+	MsgError    = "error"
 )
 
 // maxMessage is larger than any message we send; a longer packet is cut.
@@ -122,9 +124,9 @@ const maxMessage = 64 << 10
 
 // maxPassedFiles is the most descriptors one message carries: a console,
 // or the overlay's idmapped lower layers (one per image layer).
-const maxPassedFiles = 16
+const MaxPassedFiles = 16
 
-func sendMessage(sock int, m message, fds ...int) error {
+func SendMessage(sock int, m Message, fds ...int) error {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -142,19 +144,19 @@ func sendMessage(sock int, m message, fds ...int) error {
 
 // errPeerGone is what receiving returns when the other end closed the
 // socket without a word: for the parent, the child died.
-var errPeerGone = errors.New("the other end closed the sync socket")
+var ErrPeerGone = errors.New("the other end closed the sync socket")
 
 // recvMessage reads one packet and any file descriptors that came with it.
-func recvMessage(sock int) (message, []int, error) {
-	var m message
+func RecvMessage(sock int) (Message, []int, error) {
+	var m Message
 	buf := make([]byte, maxMessage)
-	oob := make([]byte, unix.CmsgSpace(4*maxPassedFiles))
+	oob := make([]byte, unix.CmsgSpace(4*MaxPassedFiles))
 	n, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		return m, nil, fmt.Errorf("receive on sync socket: %w", err)
 	}
 	if n == 0 {
-		return m, nil, errPeerGone
+		return m, nil, ErrPeerGone
 	}
 	fds, err := parseRights(oob[:oobn])
 	if err != nil {
@@ -186,8 +188,8 @@ func parseRights(oob []byte) ([]int, error) {
 }
 
 // readConfig decodes the initConfig from the config pipe, bounded.
-func readConfig(r io.Reader) (*initConfig, error) {
-	var cfg initConfig
+func readConfig(r io.Reader) (*Config, error) {
+	var cfg Config
 	dec := json.NewDecoder(io.LimitReader(r, maxConfigSize))
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, fmt.Errorf("read init config: %w", err)
@@ -201,11 +203,11 @@ func readConfig(r io.Reader) (*initConfig, error) {
 // awaitContinue blocks the init until the parent says "continue", and
 // returns the descriptors that came with it.
 func awaitContinue(sync int) ([]int, error) {
-	m, fds, err := recvMessage(sync)
+	m, fds, err := RecvMessage(sync)
 	if err != nil {
 		return nil, fmt.Errorf("waiting for the parent: %w", err)
 	}
-	if m.Type != msgContinue {
+	if m.Type != MsgContinue {
 		return nil, fmt.Errorf("waiting for the parent: unexpected %q message", m.Type)
 	}
 	return fds, nil

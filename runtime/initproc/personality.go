@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // The execution domain: `setarch linux32 $CMD` (or `linux32 $CMD`), so
 // that `uname -m` in the container says i686 on an x86_64 host — for

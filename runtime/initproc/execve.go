@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // The last steps of the init: find the command, enter its directory, wait
 // for `start`, give up what the container may not hold — capabilities (see
@@ -34,7 +34,7 @@ func prepareExec(p *specs.Process, tr *trace.Tracer) (string, error) {
 	}
 	// Capability names are applied only right before exec, but checked now:
 	// a name no kernel knows fails here, where `create` reports it.
-	if _, err := capabilitiesOf(p.Capabilities, nil); err != nil {
+	if _, err := CapabilitiesOf(p.Capabilities, nil); err != nil {
 		return "", err
 	}
 	if err := enterCwd(p.Cwd, tr); err != nil {
@@ -111,7 +111,7 @@ func checkExecutable(name, path string) error {
 // in the host's state dir, out of reach after pivot_root: the init reopens
 // the O_PATH handle it inherited, through its own /proc/self/fd.
 func awaitStart(tr *trace.Tracer) error {
-	path := fmt.Sprintf("/proc/self/fd/%d", fdExecFifo)
+	path := fmt.Sprintf("/proc/self/fd/%d", FDExecFifo)
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
@@ -148,7 +148,7 @@ func execCommand(argv0 string, p *specs.Process, linux *specs.Linux, preserveFDs
 			return err
 		}
 	}
-	caps, err := capabilitiesOf(p.Capabilities, tr)
+	caps, err := CapabilitiesOf(p.Capabilities, tr)
 	if err != nil {
 		return err
 	}

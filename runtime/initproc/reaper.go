@@ -1,4 +1,4 @@
-package runtime
+package initproc
 
 // `kobako run --init`: a tiny PID 1 in front of the command (what tini is
 // for `docker run --init`). PID 1 of a PID namespace has two duties that
@@ -42,7 +42,7 @@ const InitAnnotation = "org.kobako.init"
 func withReaper(argv0 string, p *specs.Process) (string, *specs.Process) {
 	reaped := *p
 	reaped.Args = append([]string{"kobako-init", ReaperCommand, "--", argv0}, p.Args...)
-	return fmt.Sprintf("/proc/self/fd/%d", fdSelf), &reaped
+	return fmt.Sprintf("/proc/self/fd/%d", FDSelf), &reaped
 }
 
 // Reap runs as PID 1: args are "--", the command's path, then its argv.
