@@ -17,6 +17,7 @@ import (
 
 	"github.com/kobako/kobako/cgroups"
 	"github.com/kobako/kobako/internal/fileutil"
+	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/internal/undo"
 	"github.com/kobako/kobako/rootfs"
 	"github.com/kobako/kobako/runtime"
@@ -62,6 +63,7 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 	if err := completeSpec(opts.Spec, bundle, id); err != nil {
 		return nil, err
 	}
+	s.tracer.Mark(trace.MarkSpec) // --trace=time: the spec is whole
 	overlay := &rootfs.Overlay{
 		Lower: overlayOrder(opts.ImageLayers),
 		Upper: filepath.Join(bundle, "upper"),

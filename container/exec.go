@@ -11,6 +11,7 @@ import (
 	"github.com/creack/pty"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/runtime"
 )
 
@@ -71,6 +72,7 @@ func (s *Store) Exec(c *Container, opts ExecOptions, stdio Stdio) (Exit, error) 
 	}
 	defer sess.close()
 	code, err := sess.wait()
+	s.tracer.Mark(trace.MarkExited)
 	return Exit{ID: c.ShortID(), Code: code}, err
 }
 

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/fileutil"
+	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/runtime"
 )
 
@@ -75,6 +76,7 @@ func (s *Store) Run(c *Container, stdio Stdio) (Exit, error) {
 		return Exit{}, s.removeAfterFailure(c, err)
 	}
 	code, err := sess.wait()
+	s.tracer.Mark(trace.MarkExited)
 	if err != nil {
 		return Exit{}, err
 	}

@@ -46,8 +46,16 @@ func (r *Runtime) spawnInit(cfg initproc.Config, self, fifo *os.File, configure 
 	defer configR.Close()
 	defer configW.Close()
 
+	// The init's trace: the caller's stderr, or with --trace=time a pipe
+	// the parent's tracer reads the init's timed steps from.
+	traceFile, err := r.Tracer.ChildFile()
+	if err != nil {
+		unix.Close(parentSock)
+		return nil, -1, err
+	}
+	defer traceFile.Close()
 	// fds 3–7, then the caller's preserved ones from 8 on
-	extra, opened, err := extraFiles([]*os.File{configR, childSock, fifo, r.Tracer.File(), self}, cfg.PreserveFDs)
+	extra, opened, err := extraFiles([]*os.File{configR, childSock, fifo, traceFile, self}, cfg.PreserveFDs)
 	if err != nil {
 		unix.Close(parentSock)
 		return nil, -1, err

@@ -50,7 +50,7 @@ func TestErrorsOneLine(t *testing.T) {
 		{[]string{"run", "--cpu-period", "-5", "busybox", "true"}, 125, "kobako: --cpu-period -5: want a whole number of µs from 1000 to 1000000, like 100000"},
 		{[]string{"stop", "-t", "soon", "c"}, 1, "kobako: -t soon: want a whole number of seconds like 10"},
 		{[]string{"logs", "--tail", "x", "c"}, 1, "kobako: --tail x: want a whole number of lines like 20"},
-		{[]string{"--trace=zz", "ps"}, 1, "kobako: want --trace or --trace=all, not --trace=zz"},
+		{[]string{"--trace=zz", "ps"}, 1, "kobako: want --trace, --trace=all or --trace=time, not --trace=zz"},
 		{[]string{"run", "--memory", "-1", "busybox", "true"}, 125, "kobako: --memory -1: want a size of at least 6m, like 10m (units b, k, m, g, t); leave --memory out for no limit"},
 		{[]string{"run", "--memory", "10x", "busybox", "true"}, 125, "kobako: --memory 10x: want a size of at least 6m, like 10m (units b, k, m, g, t); leave --memory out for no limit"},
 		{[]string{"run", "--memory", "10m", "--memory-swap", "5m", "busybox", "true"}, 125, "kobako: --memory-swap 5m: want a size of at least --memory 10m (it counts memory plus swap), or -1 for unlimited swap"},

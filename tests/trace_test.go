@@ -34,8 +34,8 @@ func TestTraceNarration(t *testing.T) {
 		t.Errorf("the trace spells out %d ids or digests, e.g. %s:\n%s", len(ids), ids[0], stderr)
 	}
 	for _, want := range []string{
-		"kobako: trace:   ID=" + hostname + "…\n", // introduced once, by its short form
-		"kobako: trace:   ROOTFS=$CONTAINER/rootfs\n",
+		" ID=" + hostname + "…\n", // introduced once, by its short form
+		" ROOTFS=$CONTAINER/rootfs\n",
 		"hostname $ID\n",
 		"mount -t proc -o nosuid,noexec,nodev proc $ROOTFS/proc\n",
 		"── Namespace (名前空間) ──", "── cgroup ──", "── Capability ──",
@@ -97,7 +97,47 @@ func TestTraceAll(t *testing.T) {
 	if missing == 0 {
 		t.Log("this kernel has every masked path: no skipped step to show")
 	}
-	if _, stderr, code := e.run("--trace=everything", "ps"); code == 0 || !strings.Contains(stderr, "want --trace or --trace=all") {
+	if _, stderr, code := e.run("--trace=everything", "ps"); code == 0 || !strings.Contains(stderr, "want --trace, --trace=all or --trace=time") {
 		t.Errorf("--trace=everything: exit %d, want a failure naming the modes:\n%s", code, stderr)
+	}
+}
+
+// --trace=time: no narration, one table of where the run's milliseconds
+// went, phase by phase in the order a container is made, with the init's
+// phases (sent through its pipe) among the parent's, and both peaks.
+func TestTraceTime(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun("run", "--rm", "busybox", "true") // the image, built before
+	_, stderr, code := e.run("--trace=time", "run", "--rm", "busybox", "true")
+	if code != 0 {
+		t.Fatalf("--trace=time run: exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "── cgroup ──") || strings.Contains(stderr, "pivot_root . .  ") {
+		t.Errorf("--trace=time narrates steps:\n%s", stderr)
+	}
+	last := -1
+	for _, phase := range []string{"parent start", "cgroups", "init start", "mounts", "pivot_root", "privileges", "exec", "teardown", "total"} {
+		m := regexp.MustCompile(`(?m)^kobako: trace:   ` + phase + ` +([0-9.]+) `).FindStringSubmatchIndex(stderr)
+		if m == nil {
+			t.Errorf("no %q row with its milliseconds:\n%s", phase, stderr)
+			continue
+		}
+		if m[0] < last {
+			t.Errorf("%q comes before the phase above it:\n%s", phase, stderr)
+		}
+		last = m[0]
+	}
+	// the init's own steps made it through the pipe: mounts and privileges
+	// happen only there
+	for _, phase := range []string{"mounts", "privileges"} {
+		if regexp.MustCompile(`(?m)^kobako: trace:   ` + phase + ` +- `).MatchString(stderr) {
+			t.Errorf("%s shows no time: the init's events did not arrive:\n%s", phase, stderr)
+		}
+	}
+	for _, who := range []string{"parent", "init"} {
+		if !regexp.MustCompile(`peak RSS, ` + who + ` +[0-9.]+ MiB`).MatchString(stderr) {
+			t.Errorf("no peak RSS of the %s:\n%s", who, stderr)
+		}
 	}
 }

@@ -95,7 +95,7 @@ func globalFlags() []cli.Flag {
 		&cli.GenericFlag{
 			Name:        "trace",
 			Value:       &traceFlag{},
-			Usage:       "narrate each kernel step on stderr, by the article's chapters, with its shell twin and Go file:line; with `[=all]`, skipped steps and whole Go calls too",
+			Usage:       "narrate each kernel step on stderr, by the article's chapters, with the time it took, its shell twin and Go file:line; `[=all|=time]`: =all adds skipped steps and whole Go calls, =time narrates nothing and ends with a table of where the milliseconds went",
 			HideDefault: true,
 		},
 	}
@@ -144,13 +144,37 @@ type settings struct {
 	tracer   *trace.Tracer // nil unless --trace
 }
 
-// tracerFor is the tracer the --trace flag asks for: nil when off.
+// traced is the tracer tracerFor made, kept for the rest of the command:
+// every globals(cmd) of one command line gets the same one, so that its
+// headings and names are told once and --trace=time sees every step; and
+// finishTrace finds it. One process runs one command line; a test that
+// runs several finishes each (finishTrace forgets it).
+var traced struct {
+	tracer *trace.Tracer
+	mode   trace.Mode
+}
+
+// tracerFor is the tracer the --trace flag asks for: nil when off. It is
+// made at the first call — as early as a command's code runs, which
+// --trace=time's "parent start" counts on: the CPU time used until then
+// is the Go runtime's start-up and the package inits before main.
 func tracerFor(cmd *cli.Command) *trace.Tracer {
 	f, ok := cmd.Value("trace").(traceFlag)
 	if !ok || !f.on {
 		return nil
 	}
-	return trace.NewMode(os.Stderr, f.mode)
+	if traced.tracer == nil || traced.mode != f.mode {
+		traced.tracer, traced.mode = trace.NewMode(os.Stderr, f.mode), f.mode
+	}
+	return traced.tracer
+}
+
+// finishTrace ends the trace of the command that ran: --trace=time prints
+// its table (trace.Tracer.Finish); the narration has nothing left to say.
+// main calls it once the command has returned.
+func finishTrace() {
+	traced.tracer.Finish() // nil without --trace: nothing
+	traced.tracer = nil
 }
 
 func globals(cmd *cli.Command) settings {

@@ -31,7 +31,9 @@ func main() {
 	// monitor's report pipe) still work here: this only closes them at exec.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 
-	os.Exit(run(os.Args))
+	code := run(os.Args)
+	finishTrace() // --trace=time: the table of where the time went
+	os.Exit(code)
 }
 
 // run executes the command line and returns the process exit status.

@@ -23,23 +23,23 @@ const (
 // ("initproc.awaitStart"), a file ("rootfs/overlay.go") or a directory
 // ("cgroups/"). The first match wins, so the exceptions come first.
 var chapters = []struct{ where, chapter string }{
-	// runtime/initproc/execve.go prepares the command's privileges, between two steps
-	// of the build itself: waiting for `start` and the final exec.
+	// runtime/initproc/execve.go prepares the command's privileges, between
+	// two steps of the build itself: waiting for `start` and the final exec.
 	{"initproc.awaitStart", chapterBuild},
 	{"initproc.execCommand", chapterBuild},
 	{"initproc.enterCwd", chapterBuild},
 	{"runtime/initproc/execve.go", chapterCap},
 	{"runtime/initproc/capabilities.go", chapterCap},
-	{"runtime/seccomp/", chapterCap},
+	{"runtime/seccomp", chapterCap}, // seccomp.go, and the compiler in seccomp/
 	{"runtime/initproc/user.go", chapterCap},
+	{"runtime/initproc/namespaces.go", chapterNamespace},
+	{"runtime/initproc/userns.go", chapterNamespace},
+	{"runtime/initproc/loopback.go", chapterNetwork},
 	{"runtime/create.go", chapterNamespace},
 	{"runtime/namespaces.go", chapterNamespace},
-	{"runtime/initproc/namespaces.go", chapterNamespace},
 	{"runtime/exec.go", chapterNamespace},
 	{"runtime/setns.go", chapterNamespace},
 	{"runtime/userns.go", chapterNamespace},
-	{"runtime/initproc/userns.go", chapterNamespace},
-	{"runtime/initproc/loopback.go", chapterNetwork},
 	// The init joins its keyring while the parent is still writing the
 	// cgroup's lines: a heading of its own would land among them.
 	{"runtime/initproc/keyring.go", ""},

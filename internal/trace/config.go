@@ -34,13 +34,18 @@ func (t *Tracer) Config() *Config {
 	return c
 }
 
-// FromConfig returns the tracer a parent's Config describes, writing to w;
-// nil (off) for a nil Config.
+// FromConfig returns the tracer a parent's Config describes, writing to w
+// (the init's fd 6, which ChildFile gave); nil (off) for a nil Config.
 func FromConfig(w io.Writer, c *Config) *Tracer {
 	if c == nil {
 		return nil
 	}
 	t := NewMode(w, c.Mode)
+	if c.Mode.Time {
+		// The init times its steps for the parent's table: it sends
+		// them, to the pipe that w is (child.go), and keeps nothing.
+		t.emit, t.timeline = true, nil
+	}
 	for _, n := range c.Names {
 		t.names = append(t.names, abbrev{name: n.Name, value: n.Value, told: n.Told})
 	}

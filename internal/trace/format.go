@@ -1,16 +1,18 @@
 package trace
 
-// How one step looks on the terminal. The columns are the step, where in
+// How one step looks on the terminal. The columns are how long the step
+// took (since the previous line of the same process), the step, where in
 // kobako it happened, and its shell twin, last because it is the one that
 // can be long (a mount's options, capsh's list of capabilities). The Go
 // call follows only when it teaches something the shell twin does not, so
 // that a line stays short enough to read at a glance:
 //
 //	kobako: trace: ── ネットワーク (network) ──
-//	kobako: trace:   loopback up                          runtime/initproc/loopback.go:22 ip link set lo up  ← ioctl(SIOCSIFFLAGS, lo, IFF_UP)
-//	kobako: trace: ✗ set hostname                         runtime/initproc/hostname.go:24 hostname $ID — sethostname: operation not permitted
+//	kobako: trace:     0.31ms  loopback up                          runtime/initproc/loopback.go:22 ip link set lo up  ← ioctl(SIOCSIFFLAGS, lo, IFF_UP)
+//	kobako: trace: ✗   0.02ms  set hostname                         runtime/initproc/hostname.go:24 hostname $ID — sethostname: operation not permitted
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -20,11 +22,18 @@ import (
 const prefix = "kobako: trace: "
 
 // Column widths, in characters: most steps and file:lines fit, and the
-// few that do not push the rest of their line along.
+// few that do not push the rest of their line along. A duration is as wide
+// up to 9999 seconds.
 const (
+	tookWidth  = 8
 	stepWidth  = 36
 	whereWidth = 28
 )
+
+// stepIndent is where a step's name starts after the prefix: past the
+// mark (✗ or -) and the duration. A name's introduction starts there too
+// (names.go).
+var stepIndent = strings.Repeat(" ", 2+tookWidth+2)
 
 // line is one report: a step, a note or a skipped step.
 type line struct {
@@ -39,8 +48,9 @@ func heading(chapter string) string {
 	return prefix + "── " + chapter + " ──\n"
 }
 
-// format lays l out; where is its file:line, and short abbreviates.
-func (l line) format(m Mode, where string, short func(string) string) string {
+// format lays l out; where is its file:line, took the time it took in
+// nanoseconds, and short abbreviates.
+func (l line) format(m Mode, where string, took int64, short func(string) string) string {
 	mark := "  "
 	switch {
 	case l.err != nil:
@@ -50,6 +60,7 @@ func (l line) format(m Mode, where string, short func(string) string) string {
 	}
 	var b strings.Builder
 	b.WriteString(prefix + mark)
+	b.WriteString(duration(took) + "  ")
 	b.WriteString(pad(short(l.step), stepWidth) + " ")
 	b.WriteString(pad(where, whereWidth) + " ")
 	b.WriteString(short(l.shell))
@@ -61,6 +72,17 @@ func (l line) format(m Mode, where string, short func(string) string) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// duration is how long a step took, right-aligned in tookWidth characters:
+// milliseconds with two decimals ("  0.42ms"), seconds from one second on
+// ("   1.20s").
+func duration(ns int64) string {
+	ms := float64(ns) / 1e6
+	if ms < 1000 {
+		return fmt.Sprintf("%*.2fms", tookWidth-2, ms)
+	}
+	return fmt.Sprintf("%*.2fs", tookWidth-1, ms/1000)
 }
 
 // shownCall is the Go call as the line shows it: whole with --trace=all,

@@ -7,9 +7,11 @@ package trace
 // handed — and every line shows the name instead. Each name is introduced
 // the first time a line uses it, as a shell assignment would:
 //
-//	kobako: trace:   ID=269a1cc31bcc…          (64 hex digits, shortened)
-//	kobako: trace:   CONTAINER=/var/lib/kobako/containers/$ID
-//	kobako: trace:   ROOTFS=$CONTAINER/rootfs
+//	kobako: trace:             ID=269a1cc31bcc…          (64 hex digits, shortened)
+//	kobako: trace:             CONTAINER=/var/lib/kobako/containers/$ID
+//	kobako: trace:             ROOTFS=$CONTAINER/rootfs
+//
+// each in the column where the steps' names start.
 
 import (
 	"slices"
@@ -86,7 +88,7 @@ func (t *Tracer) introduce(text string) string {
 		value := shortenHex(t.abbreviateExcept(t.valueOf(a.name), a.name))
 		// ID=269a1cc31bcc…, shortened as every line's ids are (abbreviate)
 		out.WriteString(t.introduce(value)) // CONTAINER before ROOTFS=$CONTAINER/rootfs
-		out.WriteString(prefix + "  " + a.name + "=" + value + "\n")
+		out.WriteString(prefix + stepIndent + a.name + "=" + value + "\n")
 	}
 	return out.String()
 }

@@ -67,9 +67,9 @@ func TestIntroductions(t *testing.T) {
 	tr.Note("hostname", "hostname "+id[:12])
 	got := out.String()
 	want := []string{
-		prefix + "  ID=269a1cc31bcc…\n",
-		prefix + "  CONTAINER=/var/lib/kobako/containers/$ID\n",
-		prefix + "  ROOTFS=$CONTAINER/rootfs\n",
+		prefix + stepIndent + "ID=269a1cc31bcc…\n",
+		prefix + stepIndent + "CONTAINER=/var/lib/kobako/containers/$ID\n",
+		prefix + stepIndent + "ROOTFS=$CONTAINER/rootfs\n",
 	}
 	var intros []string
 	for _, l := range strings.SplitAfter(got, "\n") {
@@ -107,6 +107,11 @@ func TestChapterHeadings(t *testing.T) {
 		{"container/network_files.go:76", "github.com/kobako/kobako/container.(*Store).writeNetworkFiles", chapterNetwork},
 		{"container/remove.go:64", "github.com/kobako/kobako/container.(*Store).removeLocked", chapterBuild},
 		{"runtime/initproc/keyring.go:28", "github.com/kobako/kobako/runtime/initproc.joinSessionKeyring", ""},
+		{"runtime/initproc/execve.go:123", "github.com/kobako/kobako/runtime/initproc.awaitStart", chapterBuild},
+		{"runtime/initproc/execve.go:285", "github.com/kobako/kobako/runtime/initproc.setNoNewPrivs", chapterCap},
+		{"runtime/initproc/namespaces.go:130", "github.com/kobako/kobako/runtime/initproc.unshareCgroup", chapterNamespace},
+		{"runtime/initproc/keyring.go:28", "github.com/kobako/kobako/runtime/initproc.joinSessionKeyring", ""},
+		{"runtime/initproc/hostname.go:26", "github.com/kobako/kobako/runtime/initproc.setHostname", chapterBuild},
 		{"main.go:10", "main.main", ""},
 	}
 	for _, c := range cases {
@@ -117,21 +122,24 @@ func TestChapterHeadings(t *testing.T) {
 }
 
 // A heading opens a chapter, and again when the chapter changes; code
-// outside the table stays in the chapter it is in.
+// outside the table stays in the chapter it is in. Each line shows the
+// time since the previous one.
 func TestHeadingsInTheTrace(t *testing.T) {
 	var out bytes.Buffer
 	tr := New(&out)
-	for _, where := range []string{"rootfs/mounts.go:69", "rootfs/dev.go:134", "main.go:1", "rootfs/pivot_root.go:45", "rootfs/mounts.go:69"} {
-		tr.write(line{step: "step", shell: "true"}, where, "")
+	now := tr.start
+	for i, where := range []string{"rootfs/mounts.go:69", "rootfs/dev.go:134", "main.go:1", "rootfs/pivot_root.go:45", "rootfs/mounts.go:69"} {
+		now += int64(i+1) * 250_000 // 0.25 ms, 0.5 ms …
+		tr.write(line{step: "step", shell: "true"}, where, "", now)
 	}
 	want := prefix + "── " + chapterBuild + " ──\n" +
-		prefix + "  step                                 rootfs/mounts.go:69          true\n" +
-		prefix + "  step                                 rootfs/dev.go:134            true\n" +
-		prefix + "  step                                 main.go:1                    true\n" +
+		prefix + "    0.25ms  step                                 rootfs/mounts.go:69          true\n" +
+		prefix + "    0.50ms  step                                 rootfs/dev.go:134            true\n" +
+		prefix + "    0.75ms  step                                 main.go:1                    true\n" +
 		prefix + "── " + chapterPivotRoot + " ──\n" +
-		prefix + "  step                                 rootfs/pivot_root.go:45      true\n" +
+		prefix + "    1.00ms  step                                 rootfs/pivot_root.go:45      true\n" +
 		prefix + "── " + chapterBuild + " ──\n" +
-		prefix + "  step                                 rootfs/mounts.go:69          true\n"
+		prefix + "    1.25ms  step                                 rootfs/mounts.go:69          true\n"
 	if got := out.String(); got != want {
 		t.Errorf("got\n%swant\n%s", got, want)
 	}
@@ -242,6 +250,9 @@ func TestParseMode(t *testing.T) {
 	if m, err := ParseMode("all"); err != nil || !m.All || m.String() != "all" {
 		t.Errorf(`ParseMode("all") = %+v, %v`, m, err)
 	}
+	if m, err := ParseMode("time"); err != nil || !m.Time || m.All || m.String() != "time" {
+		t.Errorf(`ParseMode("time") = %+v, %v`, m, err)
+	}
 	if _, err := ParseMode("everything"); err == nil {
 		t.Error(`ParseMode("everything") is no error`)
 	}
@@ -289,7 +300,14 @@ func TestNilTracer(t *testing.T) {
 	tr.Skip("s", "sh")
 	tr.Helper()
 	tr.Abbreviate("ID", id)
-	if tr.Enabled() || tr.File() != nil || tr.Mode().All {
+	tr.Mark(MarkExited)
+	tr.Peak("init")
+	tr.Finish()
+	tr.Finish()
+	if f, err := tr.ChildFile(); f != nil || err != nil {
+		t.Errorf("a nil tracer's child file: %v, %v", f, err)
+	}
+	if tr.Enabled() || tr.File() != nil || tr.Mode().All || tr.Mode().Time {
 		t.Error("a nil tracer is off")
 	}
 }

@@ -202,6 +202,8 @@ func execCommand(argv0 string, p *specs.Process, linux *specs.Linux, preserveFDs
 	// Told before the preserved descriptors move: the trace's own may
 	// be among the numbers they take.
 	tr.Step("exec the command", "exec "+strings.Join(p.Args, " "), fmt.Sprintf("unix.Exec(%q, %q, env)", argv0, p.Args), nil)
+	// --trace=time: the init's peak memory, the last thing it is itself
+	tr.Peak("init")
 	// fault point init:execve (internal/fault): a test build fails here —
 	// before the descriptors move, so that Init reports it as a real one
 	if err := fault.Check("init:execve"); err != nil {
