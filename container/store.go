@@ -45,7 +45,7 @@ type Store struct {
 
 // NewStore returns the store for these two roots.
 func NewStore(root, dataRoot string, tr *trace.Tracer) *Store {
-	return &Store{root: root, dataRoot: dataRoot, rt: &runtime.Runtime{Root: root, Tracer: tr}, tracer: tr, netStateDir: NetworkStateDir}
+	return &Store{root: root, dataRoot: dataRoot, rt: &runtime.Runtime{Root: root, Tracer: tr, SeccompCache: filepath.Join(dataRoot, "seccomp")}, tracer: tr, netStateDir: NetworkStateDir}
 }
 
 // Record is what container.json holds: everything `ps` and `inspect` show

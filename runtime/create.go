@@ -38,6 +38,9 @@ import (
 type Runtime struct {
 	Root   string // --root: <Root>/<id>/state.json
 	Tracer *trace.Tracer
+	// SeccompCache is where compiled seccomp filters are kept, one file
+	// per profile (seccomp.go); "": compiled at each start.
+	SeccompCache string
 	// Warn receives what goes wrong without failing the operation (a
 	// poststart or poststop hook); nil: "kobako: warning: …" on stderr.
 	Warn func(msg string)
@@ -310,9 +313,13 @@ func (r *Runtime) startInit(opts CreateOptions, fifo *os.File, cgroupfs *rootfs.
 		return nil, -1, err
 	}
 	defer self.Close()
+	filter, err := r.seccompFor(opts.Spec.Linux)
+	if err != nil {
+		return nil, -1, err
+	}
 	cfg := initproc.Config{
-		ID: opts.ID, Spec: opts.Spec, Overlay: opts.Overlay, Cgroupfs: cgroupfs, Trace: r.Tracer.Config(),
-		PreserveFDs: opts.PreserveFDs, Bundle: opts.Bundle,
+		ID: opts.ID, Spec: withoutSeccompRules(opts.Spec), Seccomp: filter, Overlay: opts.Overlay, Cgroupfs: cgroupfs,
+		Trace: r.Tracer.Config(), PreserveFDs: opts.PreserveFDs, Bundle: opts.Bundle,
 	}
 	shell := "unshare -muinpf"
 	if flags != articleCloneFlags {

@@ -104,7 +104,12 @@ func (r *Runtime) Exec(id string, opts ExecOptions) (*Process, error) {
 		return nil, err
 	}
 	defer self.Close()
-	cfg := initproc.Config{ID: id, Spec: execSpec(opts), Trace: r.Tracer.Config(), Exec: true, PreserveFDs: opts.PreserveFDs}
+	spec := execSpec(opts)
+	filter, err := r.seccompFor(spec.Linux)
+	if err != nil {
+		return nil, err
+	}
+	cfg := initproc.Config{ID: id, Spec: withoutSeccompRules(spec), Seccomp: filter, Trace: r.Tracer.Config(), Exec: true, PreserveFDs: opts.PreserveFDs}
 	var proc *Process
 	onThrowawayThread(func() {
 		proc, err = r.startJoined(st.Pid, nsFiles, mgr, cfg, self, opts.Stdio)

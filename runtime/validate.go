@@ -21,7 +21,6 @@ import (
 
 	"github.com/kobako/kobako/rootfs"
 	"github.com/kobako/kobako/runtime/initproc"
-	"github.com/kobako/kobako/runtime/seccomp"
 )
 
 // IgnoredFields are the config fields kobako accepts and does nothing
@@ -258,7 +257,9 @@ func checkSecurity(spec *specs.Spec) error {
 	if s := linux.Seccomp; s != nil && s.ListenerPath != "" {
 		return fmt.Errorf("linux.seccomp.listenerPath %s: seccomp agents (SCMP_ACT_NOTIFY) are not supported by kobako", s.ListenerPath)
 	}
-	return seccomp.Check(linux.Seccomp)
+	// The profile itself is compiled once, at create (seccomp.go), and
+	// refused there, still before the engine is told "created".
+	return nil
 }
 
 // rootfsPropagations are the words linux.rootfsPropagation may hold.

@@ -97,7 +97,7 @@ func TestChapterHeadings(t *testing.T) {
 		{"runtime/create.go:226", "github.com/kobako/kobako/runtime.(*Runtime).startInit", chapterNamespace},
 		{"runtime/initproc/execve.go:214", "github.com/kobako/kobako/runtime/initproc.setUser", chapterCap},
 		{"runtime/initproc/execve.go:120", "github.com/kobako/kobako/runtime/initproc.awaitStart", chapterBuild},
-		{"runtime/seccomp/load.go:10", "github.com/kobako/kobako/runtime/seccomp.Load", chapterCap},
+		{"runtime/seccomp/cache.go:10", "github.com/kobako/kobako/runtime/seccomp.Cached", chapterCap},
 		{"cgroups/v1.go:58", "github.com/kobako/kobako/cgroups.(*v1).Join", chapterCgroup},
 		{"rootfs/pivot_root.go:45", "github.com/kobako/kobako/rootfs.PivotRoot", chapterPivotRoot},
 		{"rootfs/overlay.go:68", "github.com/kobako/kobako/rootfs.(*Overlay).mount", chapterCoW},

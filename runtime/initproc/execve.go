@@ -21,7 +21,7 @@ import (
 
 	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
-	"github.com/kobako/kobako/runtime/seccomp"
+	"github.com/kobako/kobako/runtime/seccomp/program"
 )
 
 // prepareExec enters the working directory and finds the command. It runs
@@ -131,7 +131,7 @@ func awaitStart(tr *trace.Tracer) error {
 // preserved ones are passed on. It runs on the init's locked thread:
 // capabilities, keepcaps and no_new_privs belong to the calling thread,
 // and execve hands on that thread's.
-func execCommand(argv0 string, p *specs.Process, linux *specs.Linux, preserveFDs int, tr *trace.Tracer) error {
+func execCommand(argv0 string, p *specs.Process, linux *specs.Linux, filter *program.Program, preserveFDs int, tr *trace.Tracer) error {
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
@@ -139,7 +139,6 @@ func execCommand(argv0 string, p *specs.Process, linux *specs.Linux, preserveFDs
 	if err := applyAppArmor(p.ApparmorProfile, tr); err != nil {
 		return err
 	}
-	filter := seccompOf(linux)
 	// Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
 	// the steps below drop: then it comes first, as in runc, and must allow
 	// what follows (docker's profile does).
@@ -291,8 +290,9 @@ func setNoNewPrivs(tr *trace.Tracer) error {
 	return nil
 }
 
-// loadSeccomp installs the system call filter, if the config has one.
-func loadSeccomp(filter *specs.LinuxSeccomp, tr *trace.Tracer) error {
+// loadSeccomp installs the system call filter, if the config has one:
+// the parent compiled it (runtime/seccomp.go), the init only installs it.
+func loadSeccomp(filter *program.Program, tr *trace.Tracer) error {
 	if filter == nil {
 		return nil // seccomp=unconfined, or --privileged
 	}
@@ -301,8 +301,9 @@ func loadSeccomp(filter *specs.LinuxSeccomp, tr *trace.Tracer) error {
 		return fmt.Errorf("load seccomp filter: %w", err)
 	}
 	// (docker run --security-opt seccomp=profile.json)
-	err := seccomp.Load(filter)
-	tr.Step("load the seccomp filter", "(seccomp(2): no shell twin; docker's default profile)", fmt.Sprintf("seccomp.Load(%d rules)", len(filter.Syscalls)), err)
+	err := filter.Install()
+	tr.Step("load the seccomp filter", "(seccomp(2): no shell twin; docker's default profile)",
+		fmt.Sprintf("program.Install(%d filters, %d instructions)", len(filter.Filters), filter.Insns()), err)
 	if err != nil {
 		return fmt.Errorf("load seccomp filter: %w", err)
 	}

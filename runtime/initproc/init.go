@@ -23,6 +23,7 @@ import (
 	"github.com/kobako/kobako/internal/fault"
 	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/runtime/seccomp/program"
 )
 
 // Main builds the container from the inside and execs its command. It never
@@ -159,7 +160,11 @@ func initContainer(sync int, cfg *Config, tr *trace.Tracer) error {
 		argv0, p = withReaper(argv0, p)
 	}
 	// exec $CMD — only returns on failure.
-	return execCommand(argv0, p, spec.Linux, cfg.PreserveFDs, tr)
+	filter, err := seccompOf(cfg)
+	if err != nil {
+		return err
+	}
+	return execCommand(argv0, p, spec.Linux, filter, cfg.PreserveFDs, tr)
 }
 
 // awaitParent waits for the parent's "continue", then takes what its steps
@@ -238,7 +243,11 @@ func initProcess(sync int, cfg *Config, tr *trace.Tracer) error {
 		return err
 	}
 	// exec $CMD — only returns on failure.
-	return execCommand(argv0, spec.Process, spec.Linux, cfg.PreserveFDs, tr)
+	filter, err := seccompOf(cfg)
+	if err != nil {
+		return err
+	}
+	return execCommand(argv0, spec.Process, spec.Linux, filter, cfg.PreserveFDs, tr)
 }
 
 // makeUndumpable: until its execve this process holds kobako's descriptors
@@ -278,12 +287,16 @@ func linuxDevices(linux *specs.Linux) []specs.LinuxDevice {
 	return linux.Devices
 }
 
-// seccompOf is the config's filter; a config without a linux section has none.
-func seccompOf(linux *specs.Linux) *specs.LinuxSeccomp {
-	if linux == nil {
-		return nil
+// seccompOf is the config's compiled filter; nil when it has none.
+func seccompOf(cfg *Config) (*program.Program, error) {
+	if len(cfg.Seccomp) == 0 {
+		return nil, nil
 	}
-	return linux.Seccomp
+	p, err := program.Unmarshal(cfg.Seccomp)
+	if err != nil {
+		return nil, fmt.Errorf("read the seccomp filter: %w", err)
+	}
+	return p, nil
 }
 
 // setupOf is what the config asks rootfs.Prepare to build.

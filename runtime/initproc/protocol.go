@@ -80,8 +80,12 @@ const maxConfigSize = 4 << 20
 
 // initConfig is everything the child needs, sent once over the config pipe.
 type Config struct {
-	ID      string          `json:"id"`
-	Spec    *specs.Spec     `json:"spec"`
+	ID   string      `json:"id"`
+	Spec *specs.Spec `json:"spec"` // without linux.seccomp's rules: see Seccomp
+	// Seccomp is the container's system call filter, compiled by the
+	// parent (runtime/seccomp.go) and marshalled (seccomp/program): the
+	// init only installs it. Empty: no filter.
+	Seccomp []byte          `json:"seccomp,omitempty"`
 	Overlay *rootfs.Overlay `json:"overlay,omitempty"` // nil: Spec.Root.Path is used as it is
 	// Cgroupfs is the host's cgroup layout, for the "cgroup" mount.
 	Cgroupfs *rootfs.Cgroupfs `json:"cgroupfs,omitempty"`

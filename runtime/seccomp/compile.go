@@ -1,7 +1,8 @@
 package seccomp
 
-// From an OCI linux.seccomp to BPF, with github.com/elastic/go-seccomp-bpf:
-// what libseccomp's seccomp_rule_add and seccomp_export_bpf do for runc.
+// From an OCI linux.seccomp to BPF policies, with
+// github.com/elastic/go-seccomp-bpf: what libseccomp's seccomp_rule_add
+// does for runc (assemble.go is its seccomp_export_bpf).
 //
 // go-seccomp-bpf turns a policy — groups of names, each with an action,
 // and a default — into one pass of compare-and-jump instructions: load the
@@ -33,8 +34,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// compiled is what Load installs: the programs, in the order to attach
-// them, and the flags for seccomp(2).
+// compiled is a profile as go-seccomp-bpf policies, in the order to
+// install them, and the flags for seccomp(2); assemble.go turns it into
+// the instructions the kernel takes.
 type compiled struct {
 	policies []seccomp.Policy
 	flags    seccomp.FilterFlag
@@ -56,8 +58,9 @@ type argRule struct {
 	when   anyOf
 }
 
-// compile checks s and turns it into the programs to install. It refuses,
-// with an error that says why, whatever it cannot express.
+// compile checks s and turns it into the policies to install. It refuses,
+// with an error that says why, whatever it cannot express (what is too
+// long for the kernel, assemble refuses).
 func compile(s *specs.LinuxSeccomp) (compiled, error) {
 	table, err := nativeTable()
 	if err != nil {
@@ -89,36 +92,8 @@ func compile(s *specs.LinuxSeccomp) (compiled, error) {
 	}
 	// The main program last: it may deny seccomp(2) itself.
 	policies = append(policies, mainPolicy(defaultAction, r, table))
-	// seccomp(2) refuses a program of more than BPF_MAXINSNS instructions
-	// (EINVAL), and more than MAX_INSNS_PER_PATH on one thread, each
-	// program but the last counted 4 more (ENOMEM): count now, so that the
-	// init does not find out after the engine was told "created".
-	total := 0
-	for i := range policies {
-		insts, err := policies[i].Assemble()
-		if err != nil {
-			return compiled{}, fmt.Errorf("assemble BPF: %w", err)
-		}
-		if len(insts) > bpfMaxInsns {
-			return compiled{}, fmt.Errorf("the rules compile to a program of %d instructions, and the kernel takes at most %d: write fewer rules with args",
-				len(insts), bpfMaxInsns)
-		}
-		total += len(insts) + 4
-	}
-	if total -= 4; total > maxInsnsPerPath {
-		return compiled{}, fmt.Errorf("the rules compile to %d programs of %d instructions in all, and the kernel takes at most %d: write fewer rules with args",
-			len(policies), total, maxInsnsPerPath)
-	}
 	return compiled{policies: policies, flags: flags}, nil
 }
-
-// The kernel's limits on seccomp programs: linux/filter.h BPF_MAXINSNS,
-// per program, and kernel/seccomp.c MAX_INSNS_PER_PATH, for all the
-// programs of a thread.
-const (
-	bpfMaxInsns     = 4096
-	maxInsnsPerPath = (1 << 18) / 8 // 256 KiB of 8-byte struct sock_filter
-)
 
 // nativeTable is the machine's system call table. kobako filters x86_64
 // and aarch64; go-seccomp-bpf always compiles for the machine it runs on.

@@ -1,5 +1,5 @@
 // Fuzzing compile (issue 15, item 5): the OCI linux.seccomp of a
-// config.json, through Check, to the BPF programs Load would install. A
+// config.json, through Check, to the BPF programs Install would install. A
 // profile that parses compiles or is refused in words; when it compiles:
 //
 //   - compiling is deterministic: the same profile, the same programs;
@@ -33,6 +33,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/runtime/seccomp/program"
 )
 
 // Limits of seccomp(2) on the programs of one thread: linux/filter.h
@@ -64,84 +66,59 @@ func FuzzCheck(f *testing.F) {
 // would, and then what they decide.
 func checkLoadable(t *testing.T, s *specs.LinuxSeccomp) {
 	t.Helper()
-	progs, err := assembleAll(s)
+	p, err := Compile(s)
 	if err != nil {
 		t.Fatalf("Check accepted the profile, compiling it again: %v", err)
 	}
-	again, err := assembleAll(s)
-	if err != nil || !reflect.DeepEqual(progs, again) {
+	again, err := Compile(s)
+	if err != nil || !reflect.DeepEqual(p, again) {
 		t.Fatalf("compiling the profile twice gave different programs (%v)", err)
 	}
 	total := 0
-	for i, prog := range progs {
-		if len(prog) > kernelMaxInsns {
-			t.Fatalf("program %d of %d has %d instructions: seccomp(2) takes at most %d (BPF_MAXINSNS), so Load would fail with EINVAL",
-				i+1, len(progs), len(prog), kernelMaxInsns)
+	for i, filter := range p.Filters {
+		if len(filter) > kernelMaxInsns {
+			t.Fatalf("program %d of %d has %d instructions: seccomp(2) takes at most %d (BPF_MAXINSNS), so Install would fail with EINVAL",
+				i+1, len(p.Filters), len(filter), kernelMaxInsns)
 		}
 		// A socket's filter is charged to net.core.optmem_max, a seccomp
 		// program is not: ENOMEM is the socket's limit, not seccomp's (a
 		// program of 3873 instructions loads, and no socket takes it).
-		if err := kernelChecks(prog); err != nil && !errors.Is(err, unix.ENOMEM) {
-			t.Fatalf("program %d of %d: the kernel's BPF checker refuses it: %v", i+1, len(progs), err)
+		if err := kernelChecks(filter); err != nil && !errors.Is(err, unix.ENOMEM) {
+			t.Fatalf("program %d of %d: the kernel's BPF checker refuses it: %v", i+1, len(p.Filters), err)
 		}
-		total += len(prog) + 4
+		total += len(filter) + 4
 	}
 	if total -= 4; total > kernelMaxInsnsPerPath {
-		t.Fatalf("the %d programs have %d instructions together: seccomp(2) takes at most %d on one thread (MAX_INSNS_PER_PATH), so Load would fail with ENOMEM",
-			len(progs), total, kernelMaxInsnsPerPath)
+		t.Fatalf("the %d programs have %d instructions together: seccomp(2) takes at most %d on one thread (MAX_INSNS_PER_PATH), so Install would fail with ENOMEM",
+			len(p.Filters), total, kernelMaxInsnsPerPath)
 	}
-	checkVerdicts(t, s, progs)
+	checkVerdicts(t, s, p)
 }
 
-// assembleAll is what Load installs: each program, as instructions.
-func assembleAll(s *specs.LinuxSeccomp) ([][]bpf.Instruction, error) {
-	c, err := compile(s)
-	if err != nil {
-		return nil, err
-	}
-	var progs [][]bpf.Instruction
-	for _, policy := range c.policies {
-		insts, err := policy.Assemble()
-		if err != nil {
-			return nil, err
-		}
-		progs = append(progs, insts)
-	}
-	return progs, nil
-}
-
-// kernelChecks hands prog to the kernel's classic-BPF checker by
+// kernelChecks hands filter to the kernel's classic-BPF checker by
 // attaching it to a socket of its own: setsockopt(SO_ATTACH_FILTER).
-func kernelChecks(prog []bpf.Instruction) error {
-	raw, err := bpf.Assemble(prog) // what go-seccomp-bpf's LoadFilter hands the kernel
-	if err != nil {
-		return err
-	}
+func kernelChecks(filter []unix.SockFilter) error {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("socket: %w", err)
 	}
 	defer unix.Close(fd)
-	filter := make([]unix.SockFilter, len(raw))
-	for i, ins := range raw {
-		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
-	}
 	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fprog)
 }
 
 // checkVerdicts runs the programs on calls made up from the profile and
 // compares each answer with profileVerdict's.
-func checkVerdicts(t *testing.T, s *specs.LinuxSeccomp, progs [][]bpf.Instruction) {
+func checkVerdicts(t *testing.T, s *specs.LinuxSeccomp, p *program.Program) {
 	t.Helper()
 	table, err := nativeTable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	vms := make([]*bpf.VM, len(progs))
-	for i, prog := range progs {
-		if vms[i], err = bpf.NewVM(prog); err != nil {
-			t.Fatalf("program %d of %d: %v", i+1, len(progs), err)
+	vms := make([]*bpf.VM, len(p.Filters))
+	for i, filter := range p.Filters {
+		if vms[i], err = bpf.NewVM(instructions(filter)); err != nil {
+			t.Fatalf("program %d of %d: %v", i+1, len(p.Filters), err)
 		}
 	}
 	for _, name := range namesToTry(s, table) {

@@ -15,6 +15,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/runtime/seccomp/program"
 )
 
 const (
@@ -62,7 +64,7 @@ func (c call) data(t *testing.T, table *arch.Info) []byte {
 // programs: each one runs, from the newest; an answer replaces the one so
 // far only if its action is more restrictive (lower as a signed number:
 // KILL_PROCESS is 0x80000000).
-func verdict(t *testing.T, c compiled, called call) uint32 {
+func verdict(t *testing.T, p *program.Program, called call) uint32 {
 	t.Helper()
 	table, err := nativeTable()
 	if err != nil {
@@ -70,12 +72,8 @@ func verdict(t *testing.T, c compiled, called call) uint32 {
 	}
 	data := called.data(t, table)
 	var answer uint32
-	for i := len(c.policies) - 1; i >= 0; i-- {
-		program, err := c.policies[i].Assemble()
-		if err != nil {
-			t.Fatal(err)
-		}
-		vm, err := bpf.NewVM(program)
+	for i := len(p.Filters) - 1; i >= 0; i-- {
+		vm, err := bpf.NewVM(instructions(p.Filters[i]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +82,7 @@ func verdict(t *testing.T, c compiled, called call) uint32 {
 			t.Fatal(err)
 		}
 		r := uint32(ret)
-		if i == len(c.policies)-1 || int32(r&unix.SECCOMP_RET_ACTION_FULL) < int32(answer&unix.SECCOMP_RET_ACTION_FULL) {
+		if i == len(p.Filters)-1 || int32(r&unix.SECCOMP_RET_ACTION_FULL) < int32(answer&unix.SECCOMP_RET_ACTION_FULL) {
 			answer = r
 		}
 	}
@@ -94,17 +92,26 @@ func verdict(t *testing.T, c compiled, called call) uint32 {
 // expect checks the verdict on each call.
 func expect(t *testing.T, what string, s *specs.LinuxSeccomp, want map[uint32][]call) {
 	t.Helper()
-	c, err := compile(s)
+	p, err := Compile(s)
 	if err != nil {
-		t.Fatalf("%s: compile: %v", what, err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	for answer, calls := range want {
 		for _, called := range calls {
-			if got := verdict(t, c, called); got != answer {
+			if got := verdict(t, p, called); got != answer {
 				t.Errorf("%s: %s%v (nr %d, arch %#x): answer %#x, want %#x", what, called.name, called.args, called.number, called.arch, got, answer)
 			}
 		}
 	}
+}
+
+// instructions is a filter as x/net/bpf instructions, for its VM.
+func instructions(filter []unix.SockFilter) []bpf.Instruction {
+	insts := make([]bpf.Instruction, len(filter))
+	for i, f := range filter {
+		insts[i] = bpf.RawInstruction{Op: f.Code, Jt: f.Jt, Jf: f.Jf, K: f.K}.Disassemble()
+	}
+	return insts
 }
 
 func requireNativeFilter(t *testing.T) {
@@ -249,9 +256,9 @@ func TestCompileRefuses(t *testing.T) {
 		"no names":                 withRule(specs.LinuxSyscall{Action: specs.ActAllow}),
 		"rules with args have two": withRule(onArg(specs.LinuxSeccompArg{Op: specs.OpEqualTo, Value: 1}), specs.LinuxSyscall{Names: []string{"socket"}, Action: specs.ActLog, Args: []specs.LinuxSeccompArg{{Op: specs.OpEqualTo, Value: 2}}}),
 	} {
-		_, err := compile(&s)
+		_, err := Compile(&s)
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("compile %+v: error %v, want one that says %q", s, err, want)
+			t.Errorf("Compile %+v: error %v, want one that says %q", s, err, want)
 		}
 	}
 }

@@ -7,8 +7,8 @@ package seccomp
 //
 // The lists name the system calls of x86_64 and of aarch64 together. The
 // older x86_64 calls (open, stat, fork, …) have no aarch64 number, which
-// has only their *at successors: Load skips each name the machine does not
-// have, so one table serves both.
+// has only their *at successors: Compile skips each name the machine does
+// not have, so one table serves both.
 
 import (
 	"runtime"

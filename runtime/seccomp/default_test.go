@@ -8,7 +8,7 @@ import (
 )
 
 // Every name in the default tables is a system call of x86_64 or of
-// aarch64, as go-seccomp-bpf spells it: Load skips names a machine does
+// aarch64, as go-seccomp-bpf spells it: Compile skips names a machine does
 // not have, so a misspelt one would be a call silently denied.
 func TestDefaultNamesExist(t *testing.T) {
 	names := slices.Concat(everyday...)

@@ -11,16 +11,24 @@
 // seccomp(2), and Documentation/userspace-api/seccomp_filter.rst in the
 // kernel.
 //
-// The package reads top-down in four steps:
+// The package reads top-down in five steps:
 //
 //   - default.go: the profile every container gets, docker's default in
 //     effect: Default(capabilities).
 //   - docker.go: docker's JSON profile format, for --security-opt
 //     seccomp=FILE: FromDockerProfile(data, capabilities).
-//   - compile.go and args.go: an OCI linux.seccomp turned into BPF with
-//     github.com/elastic/go-seccomp-bpf, pure Go, so the binary stays static
-//     (no libseccomp).
-//   - load.go: Load, which installs the BPF on the calling thread.
+//   - compile.go and args.go: an OCI linux.seccomp turned into BPF policies
+//     with github.com/elastic/go-seccomp-bpf, pure Go, so the binary stays
+//     static (no libseccomp).
+//   - assemble.go: Compile, the policies as the instructions seccomp(2)
+//     takes: a program.Program.
+//   - cache.go: Cached, which compiles each profile once and keeps the
+//     program in kobako's data root; load.go: Check, for create, and Load.
+//
+// The parent compiles; the container's init only installs. Package
+// program (runtime/seccomp/program) is the program, its bytes and
+// Install, and links nothing of the compiler, so the init's binary stays
+// small and starts fast.
 //
 // # What the default profile blocks, and why
 //

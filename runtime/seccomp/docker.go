@@ -75,8 +75,9 @@ type kernelVersion struct{ major, minor int }
 
 // FromDockerProfile reads a docker seccomp profile (JSON) and resolves it
 // for a container whose root holds capabilities, on this machine and
-// kernel, into an OCI linux.seccomp. It is checked as Load would check it,
-// so that what kobako cannot express is an error now, not in the init.
+// kernel, into an OCI linux.seccomp. It is compiled as Compile would
+// compile it, so that what kobako cannot express is an error now, not in
+// the init.
 func FromDockerProfile(data []byte, capabilities []string) (*specs.LinuxSeccomp, error) {
 	kernel, err := runningKernel()
 	if err != nil {
@@ -86,7 +87,7 @@ func FromDockerProfile(data []byte, capabilities []string) (*specs.LinuxSeccomp,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := compile(s); err != nil {
+	if _, err := assemble(s); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -81,7 +81,7 @@ func TestResolveDockerProfileRefuses(t *testing.T) {
 	}
 }
 
-// FromDockerProfile also checks the result as Load would: an action that
+// FromDockerProfile also checks the result as Compile would: an action that
 // no runtime knows fails here, not in the container's init.
 func TestFromDockerProfile(t *testing.T) {
 	requireNativeFilter(t)

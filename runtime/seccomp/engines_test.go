@@ -19,7 +19,7 @@ import (
 
 // engineProfile reads linux.seccomp of runtime/testdata/<engine>-config.json
 // (nil when the engine sent none).
-func engineProfile(t *testing.T, engine string) *specs.LinuxSeccomp {
+func engineProfile(t testing.TB, engine string) *specs.LinuxSeccomp {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "testdata", engine+"-config.json"))
 	if err != nil {
@@ -36,7 +36,7 @@ func engineProfile(t *testing.T, engine string) *specs.LinuxSeccomp {
 }
 
 // containerdProfile reads testdata/containerd-seccomp.json.
-func containerdProfile(t *testing.T) *specs.LinuxSeccomp {
+func containerdProfile(t testing.TB) *specs.LinuxSeccomp {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "containerd-seccomp.json"))
 	if err != nil {

@@ -1,14 +1,19 @@
 package seccomp
 
-// Load, in the kernel: the test binary runs itself again as a child (a
-// filter can never be removed, so it must not land on the test's own
-// threads), which sets no_new_privs, loads a profile on its locked thread,
-// and makes each probe call there, before and after. The arguments are
-// chosen so that the kernel itself would refuse almost every call with
-// some other errno (EINVAL, EFAULT, …) even as root, so an EPERM after can
-// only be the filter's, and nothing changes when a call gets through.
+// The compiled programs, in the kernel: the test binary runs itself again
+// as a child (a filter can never be removed, so it must not land on the
+// test's own threads), which sets no_new_privs, installs a program on its
+// locked thread, and makes each probe call there, before and after. As in
+// a container, the test (the parent) compiles the profile and the child
+// gets the marshalled program, which it unmarshals and installs. The
+// arguments are chosen so that the kernel itself would refuse almost every
+// call with some other errno (EINVAL, EFAULT, …) even as root, so an EPERM
+// after can only be the filter's, and nothing changes when a call gets
+// through. (That Install puts up exactly the program's filters, the
+// program package's own test sees from outside, with ptrace.)
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,18 +24,16 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/kobako/kobako/runtime/seccomp/program"
 )
 
-// childEnv carries the profile, as JSON, to the child; with
-// skipNoNewPrivsEnv set, the child does not set no_new_privs.
-const (
-	childEnv          = "KOBAKO_SECCOMP_TEST_PROFILE"
-	skipNoNewPrivsEnv = "KOBAKO_SECCOMP_TEST_SKIP_NNP"
-)
+// programEnv carries the marshalled program, in hex, to the child.
+const programEnv = "KOBAKO_SECCOMP_TEST_PROGRAM"
 
 func TestMain(m *testing.M) {
-	if profile, ok := os.LookupEnv(childEnv); ok {
-		os.Exit(child(profile))
+	if os.Getenv(programEnv) != "" {
+		os.Exit(child())
 	}
 	os.Exit(m.Run())
 }
@@ -54,7 +57,7 @@ var probes = map[string]func() unix.Errno{
 	// A persona that turns off address space randomisation, with write's
 	// number in the high word, which the kernel ignores (it takes an
 	// unsigned int): go-seccomp-bpf's own program would take it for write.
-	// This one gets through before Load, in this throwaway child.
+	// This one gets through before Install, in this throwaway child.
 	"personality": func() unix.Errno { return rawSyscall(unix.SYS_PERSONALITY, unix.SYS_WRITE<<32|addrNoRandomize) },
 	// setns(-1, 0): EBADF.
 	"setns": func() unix.Errno { return rawSyscall(unix.SYS_SETNS, ^uintptr(0), 0) },
@@ -70,32 +73,27 @@ func rawSyscall(nr uintptr, args ...uintptr) unix.Errno {
 }
 
 // childReport is what the child prints: each probe's errno name ("" for
-// success) before and after Load, and its thread's Seccomp: line.
+// success) before and after Install, and its thread's Seccomp: line.
 type childReport struct {
 	Before, After map[string]string
 	Seccomp       string
 }
 
-func child(profile string) int {
-	var s specs.LinuxSeccomp
-	if err := json.Unmarshal([]byte(profile), &s); err != nil {
+func child() int {
+	install, err := fromEnv()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
 	// The filter goes on this thread only: the probes must run here too.
 	runtime.LockOSThread()
 	report := childReport{Before: probeAll()}
-	if os.Getenv(skipNoNewPrivsEnv) == "" {
-		// setpriv --no-new-privs
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			fmt.Fprintln(os.Stderr, "prctl(PR_SET_NO_NEW_PRIVS):", err)
-			return 2
-		}
-	} else if err := dropSysAdmin(); err != nil {
-		fmt.Fprintln(os.Stderr, "drop CAP_SYS_ADMIN:", err)
+	// setpriv --no-new-privs
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "prctl(PR_SET_NO_NEW_PRIVS):", err)
 		return 2
 	}
-	if err := Load(&s); err != nil {
+	if err := install(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 3
 	}
@@ -116,6 +114,20 @@ func child(profile string) int {
 	return 0
 }
 
+// fromEnv is what the child installs: the program the test compiled
+// (Unmarshal, then Install, as the container's init does).
+func fromEnv() (install func() error, err error) {
+	data, err := hex.DecodeString(os.Getenv(programEnv))
+	if err != nil {
+		return nil, err
+	}
+	p, err := program.Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	return p.Install, nil
+}
+
 func probeAll() map[string]string {
 	results := map[string]string{}
 	for name, probe := range probes {
@@ -132,15 +144,26 @@ func errnoName(errno unix.Errno) string {
 	return unix.ErrnoName(errno)
 }
 
-// runChild loads s in a child and returns what it saw.
+// runChild compiles s, installs the program in a child and returns what
+// it saw.
 func runChild(t *testing.T, s *specs.LinuxSeccomp) childReport {
 	t.Helper()
-	profile, err := json.Marshal(s)
+	p, err := Compile(s)
 	if err != nil {
 		t.Fatal(err)
 	}
+	data, err := p.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runChildWith(t, programEnv+"="+hex.EncodeToString(data))
+}
+
+// runChildWith runs the child with env and returns its report.
+func runChildWith(t *testing.T, env string) childReport {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+string(profile))
+	cmd.Env = append(os.Environ(), env)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -152,22 +175,22 @@ func runChild(t *testing.T, s *specs.LinuxSeccomp) childReport {
 		t.Fatalf("child's report %q: %v", out, err)
 	}
 	if r.Seccomp != "Seccomp:\t2" {
-		t.Errorf("child's thread after Load: %q, want Seccomp: 2 (filter mode)", r.Seccomp)
+		t.Errorf("child's thread after Install: %q, want Seccomp: 2 (filter mode)", r.Seccomp)
 	}
 	return r
 }
 
-// checkAfter compares the errnos after Load with want (0: success); a
+// checkAfter compares the errnos after Install with want (0: success); a
 // call the filter answers must have been answered otherwise by the kernel
 // before.
 func checkAfter(t *testing.T, r childReport, want map[string]unix.Errno) {
 	t.Helper()
 	for name, errno := range want {
 		if got := r.After[name]; got != errnoName(errno) {
-			t.Errorf("%s after Load: %q, want %q (before Load: %q)", name, got, errnoName(errno), r.Before[name])
+			t.Errorf("%s after Install: %q, want %q (before: %q)", name, got, errnoName(errno), r.Before[name])
 		}
 		if (errno == unix.EPERM || errno == unix.ENOSYS) && r.Before[name] == errnoName(errno) {
-			t.Errorf("%s before Load already fails with %s: the probe cannot tell the filter's answer", name, errnoName(errno))
+			t.Errorf("%s before Install already fails with %s: the probe cannot tell the filter's answer", name, errnoName(errno))
 		}
 	}
 }
@@ -201,33 +224,4 @@ func TestLoadDockerProfile(t *testing.T) {
 	}
 	r := runChild(t, s)
 	checkAfter(t, r, map[string]unix.Errno{"mkdirat": unix.EACCES, "keyctl": unix.EOPNOTSUPP, "clone3": unix.EINVAL, "getpid": 0})
-}
-
-// Without no_new_privs and CAP_SYS_ADMIN, seccomp(2) refuses, and Load
-// says what to do. (The child gives up CAP_SYS_ADMIN first: as root, which
-// the tests run as, it would hold it.)
-func TestLoadNeedsNoNewPrivs(t *testing.T) {
-	profile, err := json.Marshal(Default(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+string(profile), skipNoNewPrivsEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if cmd.ProcessState.ExitCode() != 3 || !strings.Contains(string(out), "no_new_privs") {
-		t.Errorf("Load without no_new_privs: %v, %s; want exit 3 and an error that says to set no_new_privs", err, out)
-	}
-}
-
-// dropSysAdmin takes CAP_SYS_ADMIN out of this thread's effective set
-// (capsh --drop would take it from the bounding set too; this is enough
-// for seccomp(2), which asks the effective one).
-func dropSysAdmin() error {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return err
-	}
-	data[0].Effective &^= 1 << unix.CAP_SYS_ADMIN
-	return unix.Capset(&hdr, &data[0])
 }
