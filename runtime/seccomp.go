@@ -7,8 +7,9 @@ package runtime
 // compiled once and kept in the data root (runtime/seccomp/cache.go).
 
 import (
+	"debug/elf"
 	"fmt"
-	"runtime/debug"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -43,27 +44,27 @@ func (r *Runtime) seccompFor(linux *specs.Linux) ([]byte, error) {
 	return p.MarshalBinary()
 }
 
-// buildVersion names this kobako's build for the filter cache: the commit
-// it was built from. A build from a modified tree, or one without version
-// control information, has no name, and compiles every time.
+// buildVersion names this kobako's build for the filter cache: the Go
+// build ID the linker writes into every binary (`go tool buildid kobako`),
+// a hash of everything the binary was built from, so a kobako built from
+// other code — a new commit, or a change not committed yet — compiles
+// anew. "" (no cache) when it cannot be read.
 func buildVersion() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
+	exe, err := elf.Open("/proc/self/exe")
+	if err != nil {
 		return ""
 	}
-	var revision, modified string
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			revision = s.Value
-		case "vcs.modified":
-			modified = s.Value
-		}
-	}
-	if revision == "" || modified != "false" {
+	defer exe.Close()
+	note := exe.Section(".note.go.buildid")
+	if note == nil {
 		return ""
 	}
-	return revision
+	data, err := note.Data()
+	if err != nil || len(data) <= 16 {
+		return ""
+	}
+	// an ELF note: name size, description size, type, "Go\0\0", the ID
+	return strings.TrimRight(string(data[16:]), "\x00")
 }
 
 // withoutSeccompRules is spec as the init gets it: its filter travels
