@@ -12,5 +12,5 @@ import "embed"
 
 // Source is the Go source of the packages the tutorial quotes.
 //
-//go:embed tutorial/chrootdemo/*.go runtime/*.go runtime/initproc/*.go runtime/seccomp/*.go rootfs/*.go cgroups/*.go netns/*.go container/*.go image/*.go internal/trace/*.go
+//go:embed tutorial/chrootdemo/*.go runtime/*.go runtime/initproc/*.go runtime/seccomp/*.go rootfs/*.go rootfs/unpack/*.go cgroups/*.go netns/*.go container/*.go image/*.go internal/trace/*.go
 var Source embed.FS

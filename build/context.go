@@ -235,7 +235,7 @@ func (c *buildContext) isArchive(rel string) bool {
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		return true // gzip: rootfs.Unpack reads it, and refuses it if it is not a tar inside
+		return true // gzip: unpack.Tar reads it, and refuses it if it is not a tar inside
 	}
 	return len(head) >= 262 && string(head[257:262]) == "ustar"
 }

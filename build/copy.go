@@ -4,7 +4,7 @@ package build
 // the article copies into $LAYER2/merged. The container of the step never
 // runs: its layers are mounted detached (container.WithRoot), every path
 // in it is resolved inside its root (pathrs), and the files arrive as a
-// tar stream through rootfs.Unpack, the extractor that imports hostile
+// tar stream through unpack.Tar, the extractor that imports hostile
 // images. Its upper dir then holds exactly what was copied: the layer.
 //
 // Shell twin:
@@ -30,7 +30,7 @@ import (
 
 	"github.com/kobako/kobako/container"
 	"github.com/kobako/kobako/internal/trace"
-	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/rootfs/unpack"
 )
 
 // copy is COPY and ADD. ADD unpacks a local tar archive (plain or
@@ -212,7 +212,7 @@ func (c *buildContext) stream(entries []copyEntry, target string, uid, gid int, 
 		pw.CloseWithError(err) // nil: the reader sees EOF
 		done <- err
 	}()
-	_, err := rootfs.Unpack(pr, target, rootfs.Limits{}, tr)
+	_, err := unpack.Tar(pr, target, unpack.Limits{}, tr)
 	pr.CloseWithError(errStopped) // unblocks the writer if Unpack stopped early
 	if werr := <-done; werr != nil && !errors.Is(werr, errStopped) {
 		return werr // the reading side's failure shows in Unpack as a broken stream
@@ -228,7 +228,7 @@ func (c *buildContext) unpackArchive(rel, target string, tr *trace.Tracer) error
 	}
 	defer f.Close()
 	tr.Note("unpack "+rel, "tar -x -C $MERGED$DEST < "+rel)
-	if _, err := rootfs.Unpack(f, target, rootfs.Limits{}, tr); err != nil {
+	if _, err := unpack.Tar(f, target, unpack.Limits{}, tr); err != nil {
 		return fmt.Errorf("unpack %s: %w", rel, err)
 	}
 	return nil

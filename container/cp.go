@@ -25,7 +25,7 @@ package container
 //     symlink — unless the path ends in "/" or "/." (docker's rule). Inside a
 //     copied tree each entry is opened openat(dir, name, O_NOFOLLOW): a
 //     symlink there is data, never a door.
-//  3. The data moves as a tar stream written here and read by rootfs.Unpack,
+//  3. The data moves as a tar stream written here and read by unpack.Tar,
 //     the extractor that imports hostile images, rooted at the destination
 //     directory handle. Writing into a container gets all of its checks, and
 //     so does writing onto the host a tree the container provided.

@@ -3,7 +3,7 @@ package container
 // `kobako cp CTR:PATH -` and `kobako cp - CTR:PATH`: the tar stream of
 // cp.go, without the other half on the host. Out of the container it goes
 // to stdout, for whatever reads it; into the container it comes from stdin
-// and is unpacked by rootfs.Unpack, the extractor that imports hostile
+// and is unpacked by unpack.Tar, the extractor that imports hostile
 // images, rooted at a directory handle resolved inside the container —
 // the stream may come from anyone, and no name in it ("../x", "/etc",
 // a symlink and then a file through it) lands outside that directory.
@@ -20,7 +20,7 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 
-	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/rootfs/unpack"
 )
 
 // CopyOut writes path in c (a file, a symlink or a tree) to w as a tar
@@ -79,7 +79,7 @@ func (s *Store) CopyIn(r io.Reader, c *Container, path string) (CopyResult, erro
 	}
 	s.tracer.Note("unpack a tar stream from stdin into "+path, "tar -x -C $DIR")
 	// /proc/self/fd/N names exactly the handle resolved above.
-	res, err := rootfs.Unpack(r, fmt.Sprintf("/proc/self/fd/%d", dir.Fd()), rootfs.DefaultLimits(), s.tracer)
+	res, err := unpack.Tar(r, fmt.Sprintf("/proc/self/fd/%d", dir.Fd()), unpack.DefaultLimits(), s.tracer)
 	if err != nil {
 		return CopyResult{}, fmt.Errorf("unpack into %s in container %s: %w", path, c.Name, err)
 	}

@@ -1,7 +1,7 @@
 package container
 
 // The copy itself for `kobako cp`: a tar stream written from the source
-// handle and unpacked by rootfs.Unpack at the destination (see cp.go).
+// handle and unpacked by unpack.Tar at the destination (see cp.go).
 
 import (
 	"archive/tar"
@@ -18,7 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
-	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/rootfs/unpack"
 )
 
 // copyTree copies src's file or tree to where dst says.
@@ -57,7 +57,7 @@ func copyTree(src, dst end, tr *trace.Tracer) (CopyResult, error) {
 var errStopped = errors.New("extraction stopped")
 
 // stream is tar -c | tar -x in one process: the tree behind h is written
-// as a tar stream into a pipe, and rootfs.Unpack reads it into p.
+// as a tar stream into a pipe, and unpack.Tar reads it into p.
 func stream(h *os.File, p place, tr *trace.Tracer) (CopyResult, error) {
 	pr, pw := io.Pipe()
 	a := &archiver{tw: tar.NewWriter(pw), links: map[[2]uint64]string{}}
@@ -69,7 +69,7 @@ func stream(h *os.File, p place, tr *trace.Tracer) (CopyResult, error) {
 	}()
 	// Unpack takes a directory path: /proc/self/fd/N names exactly the
 	// handle resolved above, not a path to be resolved again.
-	_, err := rootfs.Unpack(pr, fmt.Sprintf("/proc/self/fd/%d", p.dir.Fd()), rootfs.Limits{}, tr)
+	_, err := unpack.Tar(pr, fmt.Sprintf("/proc/self/fd/%d", p.dir.Fd()), unpack.Limits{}, tr)
 	pr.CloseWithError(errStopped) // unblocks the writer if Unpack stopped early
 	// A failure on the reading side shows in Unpack as a broken stream:
 	// the writer's own error says what happened.

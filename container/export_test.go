@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/testenv"
-	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/rootfs/unpack"
 )
 
 // capNetRaw is a version 2 security.capability value: cap_net_raw=ep, as
@@ -23,7 +23,7 @@ var capNetRaw = []byte{1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 
 // A tree with what an export must keep — owners, modes, a hard link, a
 // symlink, a FIFO, a file capability — goes through writeRoot and
-// rootfs.Unpack (kobako import) and comes out the same. A symlink to a host
+// unpack.Tar (kobako import) and comes out the same. A symlink to a host
 // file is written as a symlink, and the file's content never appears; a
 // device node is left out, and said so.
 func TestExportRoundTrip(t *testing.T) {
@@ -59,7 +59,7 @@ func TestExportRoundTrip(t *testing.T) {
 	checkTarHeaders(t, buf.Bytes(), "host only")
 
 	dst := t.TempDir()
-	if _, err := rootfs.Unpack(bytes.NewReader(buf.Bytes()), dst, rootfs.Limits{}, nil); err != nil {
+	if _, err := unpack.Tar(bytes.NewReader(buf.Bytes()), dst, unpack.Limits{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	must(t, os.Remove(filepath.Join(src, "mem"))) // the one thing left out

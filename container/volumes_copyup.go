@@ -15,7 +15,7 @@ package container
 // image whose /data is a symlink to /etc, or to /../../host, fills the
 // volume from its own /etc — the directory the bind will cover, since the
 // mount resolves its target inside the root the same way — never from the
-// host. The copy is cp's tar stream into rootfs.Unpack, rooted at _data:
+// host. The copy is cp's tar stream into unpack.Tar, rooted at _data:
 // owners and modes kept, device nodes left out, no entry written outside.
 
 import (

@@ -8,7 +8,7 @@
 //	mkdir $ROOTFS/{dev,proc,sys,tmp,root,etc,home,var,run} && echo root:x:0:0:… > $ROOTFS/etc/passwd
 //
 // kobako writes that tree as a tarball, and imports it as it imports any
-// other (rootfs.Unpack): one way into the store for every layer, and the
+// other (unpack.Tar): one way into the store for every layer, and the
 // layer's id is its tar's digest, as for every layer.
 //
 // The binary must be statically linked: the image has no /lib, so a dynamic
@@ -34,7 +34,7 @@ import (
 	"time"
 
 	"github.com/kobako/kobako/internal/trace"
-	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/rootfs/unpack"
 )
 
 // BusyboxName is the image that Get builds when it is missing.
@@ -56,7 +56,7 @@ func (s *Store) buildBusybox() (*Image, error) {
 		// busybox.tar | tar -x -C TREE, the tarball written as it is read
 		pr, pw := io.Pipe()
 		go func() { pw.CloseWithError(writeBusybox(pw, host, s.tracer)) }()
-		res, err := rootfs.Unpack(pr, tree, rootfs.Limits{}, s.tracer)
+		res, err := unpack.Tar(pr, tree, unpack.Limits{}, s.tracer)
 		pr.CloseWithError(errors.New("unpack stopped")) // lets the writer go, if Unpack stopped early
 		if err != nil {
 			return Image{}, fmt.Errorf("build the busybox image: %w", err)

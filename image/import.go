@@ -21,12 +21,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/trace"
-	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/rootfs/unpack"
 )
 
 // ImportOptions tune Import.
 type ImportOptions struct {
-	Limits rootfs.Limits // what one tarball may make; zero fields mean rootfs.DefaultLimits
+	Limits unpack.Limits // what one tarball may make; zero fields mean rootfs.DefaultLimits
 	Source string        // where the tarball came from, for kobako images: a file name, or "-"
 	Arch   string        // the image's architecture (see ParseArch); "" reads it from the image's programs
 	// Replace lets the name be taken: the new image is registered over
@@ -36,7 +36,7 @@ type ImportOptions struct {
 
 // Import unpacks a docker export tarball, a docker save archive or an OCI
 // image layout as a tar (plain or gzip) from r into a new image called
-// name. The tarball is treated as hostile: see rootfs.Unpack.
+// name. The tarball is treated as hostile: see unpack.Tar.
 //
 // Which of them it is shows only once it is unpacked (docker save writes
 // manifest.json last): so it is unpacked as the image's tree first, and an
@@ -51,7 +51,7 @@ func (s *Store) Import(r io.Reader, name string, opts ImportOptions) (*Image, er
 		if err != nil {
 			return Image{}, err
 		}
-		res, err := rootfs.Unpack(r, tree, opts.Limits, s.tracer)
+		res, err := unpack.Tar(r, tree, opts.Limits, s.tracer)
 		if err != nil {
 			return Image{}, fmt.Errorf("import %s: %w", name, err)
 		}

@@ -38,7 +38,7 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 
-	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/rootfs/unpack"
 )
 
 // archiveFormat is what an import was given.
@@ -142,10 +142,10 @@ func (s *Store) importLayout(archive, work, name string, format archiveFormat, o
 
 // importLayer unpacks the blob b of the archive into dir and keeps it as
 // the layer diffID.
-func (s *Store) importLayer(root *os.File, b blob, dir, diffID string, limits rootfs.Limits) (rootfs.UnpackResult, error) {
+func (s *Store) importLayer(root *os.File, b blob, dir, diffID string, limits unpack.Limits) (unpack.Result, error) {
 	f, v, err := openBlob(root, b)
 	if err != nil {
-		return rootfs.UnpackResult{}, err
+		return unpack.Result{}, err
 	}
 	defer f.Close()
 	return s.addLayer(v, dir, diffID, limits, v.check)
@@ -155,11 +155,11 @@ func (s *Store) importLayer(root *os.File, b blob, dir, diffID string, limits ro
 // must be diffID; check reads what tar left of r and checks the blob's
 // digest. The layer's whiteouts are converted (whiteout.go), and it is kept
 // in layers/ (keepLayer).
-func (s *Store) addLayer(r io.Reader, dir, diffID string, limits rootfs.Limits, check func() error) (rootfs.UnpackResult, error) {
+func (s *Store) addLayer(r io.Reader, dir, diffID string, limits unpack.Limits, check func() error) (unpack.Result, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		return rootfs.UnpackResult{}, fmt.Errorf("make layer dir: %w", err)
+		return unpack.Result{}, fmt.Errorf("make layer dir: %w", err)
 	}
-	res, err := rootfs.Unpack(r, dir, limits, s.tracer)
+	res, err := unpack.Tar(r, dir, limits, s.tracer)
 	// The digest is of the whole blob: read what tar left after its end. A
 	// corrupt blob also explains why tar failed, if it did: say that.
 	if cerr := check(); cerr != nil {

@@ -1,7 +1,7 @@
 // Fuzzing kobako load (issue 15, item 5). A docker save archive, or an OCI
 // image layout as a tar, meets two readers: ArchiveName, which looks for
 // the image's name in manifest.json, and Store.Import, which unpacks the
-// archive (rootfs.Unpack, fuzzed on its own in rootfs/), reads manifest.json
+// archive (unpack.Tar, fuzzed on its own in rootfs/), reads manifest.json
 // or index.json, follows them to the config and the layers, checks each
 // digest and unpacks each layer.
 //
@@ -40,7 +40,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kobako/kobako/internal/testenv"
-	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/rootfs/unpack"
 
 	"github.com/kobako/kobako/internal/fuzzseed"
 )
@@ -59,7 +59,7 @@ func FuzzArchiveName(f *testing.F) {
 }
 
 // fuzzImportLimits keep a bomb small.
-var fuzzImportLimits = rootfs.Limits{MaxBytes: 1 << 20, MaxEntries: 1000}
+var fuzzImportLimits = unpack.Limits{MaxBytes: 1 << 20, MaxEntries: 1000}
 
 // maxImportTime is a bound, not a benchmark: a fuzz input is kilobytes,
 // its import milliseconds, and only work without a limit could take this.

@@ -24,7 +24,7 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/rootfs/unpack"
 )
 
 // Remote is an image somewhere else, as a registry client describes it.
@@ -48,7 +48,7 @@ type RemoteLayer struct {
 
 // PullOptions tune Pull.
 type PullOptions struct {
-	Limits rootfs.Limits
+	Limits unpack.Limits
 	// Layer is told of each layer in turn: its digest, its size to
 	// download, and the download's reader, or nil if the store has the
 	// layer already. It returns the reader to unpack (with a progress
@@ -79,10 +79,10 @@ func (s *Store) Pull(remote *Remote, name string, opts PullOptions) (*Image, err
 
 // pullLayer makes the layer: from the store if it has it, else
 // downloaded into dir and kept.
-func (s *Store) pullLayer(layer RemoteLayer, dir string, opts PullOptions) (rootfs.UnpackResult, error) {
+func (s *Store) pullLayer(layer RemoteLayer, dir string, opts PullOptions) (unpack.Result, error) {
 	h, err := layerHex(layer.DiffID)
 	if err != nil {
-		return rootfs.UnpackResult{}, err
+		return unpack.Result{}, err
 	}
 	report := opts.Layer
 	if report == nil {
@@ -93,11 +93,11 @@ func (s *Store) pullLayer(layer RemoteLayer, dir string, opts PullOptions) (root
 		_, done := report(layer.Digest, layer.Size, nil)
 		done()
 		bytes, err := layerBytes(filepath.Join(s.layersDir(), h))
-		return rootfs.UnpackResult{Bytes: bytes}, err
+		return unpack.Result{Bytes: bytes}, err
 	}
 	download, err := layer.Open()
 	if err != nil {
-		return rootfs.UnpackResult{}, err
+		return unpack.Result{}, err
 	}
 	defer download.Close()
 	r, done := report(layer.Digest, layer.Size, download)

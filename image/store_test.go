@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kobako/kobako/rootfs"
+	"github.com/kobako/kobako/rootfs/unpack"
 )
 
 // requireRoot stops a test that needs root (see testenv).
@@ -224,7 +224,7 @@ func TestImportFailureLeavesNothing(t *testing.T) {
 	w.Close()
 	dataRoot := t.TempDir()
 	s := NewStore(dataRoot, nil)
-	_, err := s.Import(&buf, "evil", ImportOptions{Limits: rootfs.Limits{MaxEntries: 10}})
+	_, err := s.Import(&buf, "evil", ImportOptions{Limits: unpack.Limits{MaxEntries: 10}})
 	if err == nil || !strings.Contains(err.Error(), `import evil: refusing tar entry "../evil"`) {
 		t.Fatalf("Import error = %v", err)
 	}

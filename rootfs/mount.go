@@ -1,7 +1,9 @@
-// Package rootfs builds the container's file system: the safe unpacking
-// of an exported image, the overlay root, the mounts of proc, /dev and
-// friends, and pivot_root. It is the file-system half of the article's
-// "コンテナを作ってみよう" and its chroot/pivot_root and Copy-on-Write chapters.
+// Package rootfs builds the container's file system from the inside: the
+// overlay root, the mounts of proc, /dev and friends, and pivot_root. It
+// is the file-system half of the article's "コンテナを作ってみよう" and its
+// chroot/pivot_root and Copy-on-Write chapters, and the container's init
+// (kobako-init) links it — so the safe unpacking of an exported image,
+// which only the parent does, is a package of its own: rootfs/unpack.
 package rootfs
 
 // This file is the one place that calls mount(2), so that every mount

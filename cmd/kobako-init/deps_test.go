@@ -32,7 +32,8 @@ var initMayLink = []string{
 // the registry client), kobako's parent-side packages, and HTTP. Each is a
 // package path or the start of one.
 var initMustNotLink = []string{
-	"net/http", "crypto/tls",
+	"net/http", "crypto/tls", "archive/tar", "compress/gzip",
+	"github.com/kobako/kobako/rootfs/unpack", // image layers are the parent's
 	"github.com/urfave/cli", "github.com/vishvananda/netlink", "github.com/google/nftables",
 	"github.com/cilium/ebpf", "github.com/elastic/go-seccomp-bpf", "github.com/google/go-containerregistry",
 	"github.com/kobako/kobako/cgroups", "github.com/kobako/kobako/netns",

@@ -4,7 +4,7 @@
 // and Check compares them with testdata/fuzz/TARGET/seed-NAME, the files
 // `go test` replays. KOBAKO_FUZZ_WRITE_SEEDS=1 rewrites them:
 //
-//	KOBAKO_FUZZ_WRITE_SEEDS=1 go test -run '^TestFuzzSeeds$' ./rootfs/
+//	KOBAKO_FUZZ_WRITE_SEEDS=1 go test -run '^TestFuzzSeeds$' ./rootfs/unpack/
 package fuzzseed
 
 import (

@@ -48,7 +48,7 @@ var chapters = []struct{ where, chapter string }{
 	{"cgroups/", chapterCgroup},
 	{"rootfs/pivot_root.go", chapterPivotRoot},
 	{"rootfs/overlay.go", chapterCoW},
-	{"rootfs/unpack.go", chapterCoW},
+	{"rootfs/unpack/", chapterCoW},
 	{"rootfs/", chapterBuild}, // mounts, /dev, masks
 	{"image/", chapterCoW},
 	{"build/", chapterCoW}, // kobako build: the article's §7.3

@@ -69,7 +69,7 @@ func TestPhaseOf(t *testing.T) {
 		{MarkExited, "", "", phaseExec},
 		{"a mark of no phase", "", "", phaseOther},
 		{"store layer 0915c6a96ef5", "image/layerstore.go:83", "github.com/kobako/kobako/image.(*Store).storeLayer", phaseImage},
-		{"unpack image", "rootfs/unpack.go:90", "github.com/kobako/kobako/rootfs.Unpack", phaseImage},
+		{"unpack image", "rootfs/unpack/unpack.go:90", "github.com/kobako/kobako/rootfs/unpack.Tar", phaseImage},
 		{"write the container's hosts, hostname and resolv.conf", "container/network_files.go:76", "github.com/kobako/kobako/container.(*Store).writeNetworkFiles", phaseImage},
 		{"create cgroup", "cgroups/manager.go:129", "github.com/kobako/kobako/cgroups.create", phaseCgroups},
 		{"this host uses cgroup v1", "runtime/cgroup.go:31", "github.com/kobako/kobako/runtime.(*Runtime).cgroupLayout", phaseCgroups},

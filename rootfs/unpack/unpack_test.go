@@ -2,7 +2,7 @@
 // tarballs built in memory with archive/tar. Each one is unpacked into
 // T/root next to an empty sentinel directory T/outside and a marker file
 // T/marker; whatever the tarball tries, those two must come out unchanged.
-package rootfs
+package unpack
 
 import (
 	"archive/tar"
@@ -116,9 +116,9 @@ func newSandbox(t *testing.T) sandbox {
 	return s
 }
 
-func (s sandbox) unpack(t *testing.T, stream []byte, limits Limits) (UnpackResult, error) {
+func (s sandbox) unpack(t *testing.T, stream []byte, limits Limits) (Result, error) {
 	t.Helper()
-	res, err := Unpack(bytes.NewReader(stream), s.root, limits, nil)
+	res, err := Tar(bytes.NewReader(stream), s.root, limits, nil)
 	s.checkUntouched(t)
 	return res, err
 }

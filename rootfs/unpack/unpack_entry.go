@@ -8,7 +8,7 @@
 // resolved inside the root, plus one last path component that is never
 // followed. No path string is ever joined under the root and handed to the
 // kernel: such a string would be resolved by the host, symlinks and all.
-package rootfs
+package unpack
 
 import (
 	"archive/tar"
@@ -26,7 +26,7 @@ import (
 type unpacker struct {
 	root   *os.File // O_PATH handle of the image root
 	limits Limits
-	result UnpackResult
+	result Result
 	dirs   map[string]meta // directories whose metadata waits for the end, by name
 
 	parent     *os.File // handle of the last entry's parent directory …

@@ -1,4 +1,4 @@
-package rootfs
+package unpack
 
 // Reading the tarball on the other core: while tar makes one file, the
 // next megabyte is already read, gunzipped and hashed — a pipeline, as the

@@ -19,7 +19,12 @@
 //
 // This file reads the stream and checks names and limits; unpack_entry.go
 // makes each kind of entry, and unpack_meta.go gives it owner, mode and times.
-package rootfs
+//
+// Package unpack is kobako's tar extractor: kobako import, pull, build,
+// cp and volumes all unpack through Tar. It is not part of rootfs, which
+// the container's init links: archive/tar, gzip and sha256 would cost
+// every container start for nothing.
+package unpack
 
 import (
 	"archive/tar"
@@ -68,7 +73,7 @@ func (l Limits) withDefaults() Limits {
 }
 
 // UnpackResult says what Unpack made.
-type UnpackResult struct {
+type Result struct {
 	Entries int      // tar headers read; 0 for an empty layer, which images have
 	Bytes   int64    // bytes of regular-file data written
 	Skipped []string // entries neutralised (device nodes, unknown types), by name
@@ -85,10 +90,10 @@ type UnpackResult struct {
 // error: the caller builds into a temporary directory and removes it. An
 // empty stream is no error here: an image may have an empty layer, and the
 // callers for whom a tarball must hold something say so.
-func Unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackResult, error) {
+func Tar(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (Result, error) {
 	res, err := unpack(r, dest, limits.withDefaults(), tr)
 	tr.Step("unpack image", "tar -x -C "+dest,
-		fmt.Sprintf("rootfs.Unpack: %d entries by openat/mkdirat/symlinkat/linkat inside the root", res.Entries), err)
+		fmt.Sprintf("unpack.Tar: %d entries by openat/mkdirat/symlinkat/linkat inside the root", res.Entries), err)
 	return res, err
 }
 
@@ -96,10 +101,10 @@ func Unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackRe
 // its record size (10 KiB by default); 1 MiB leaves room for any writer.
 const maxTrailer = 1 << 20
 
-func unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackResult, error) {
+func unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (Result, error) {
 	compressed, err := decompress(r, tr)
 	if err != nil {
-		return UnpackResult{}, err
+		return Result{}, err
 	}
 	// tar -x, with sha256sum of the same bytes on the way (readahead.go)
 	stream := newReadAhead(compressed)
@@ -108,7 +113,7 @@ func unpack(r io.Reader, dest string, limits Limits, tr *trace.Tracer) (UnpackRe
 	// whatever happens to the path string dest.
 	root, err := os.OpenFile(dest, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return UnpackResult{}, fmt.Errorf("open image root: %w", err)
+		return Result{}, fmt.Errorf("open image root: %w", err)
 	}
 	defer root.Close()
 

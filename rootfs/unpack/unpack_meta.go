@@ -8,7 +8,7 @@
 // times through its parent handle without following the last component, so
 // none of these ever lands on what a symlink points at. Directories get
 // theirs last, in finishDirs, once nothing more is made inside them.
-package rootfs
+package unpack
 
 import (
 	"archive/tar"

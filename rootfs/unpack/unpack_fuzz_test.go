@@ -24,7 +24,7 @@
 // Run as root (Unpack chowns), in a machine you can throw away: an escape
 // the canaries do not see would land on the host. make fuzz runs both for
 // a while; make test runs their checked-in corpora (testdata/fuzz/).
-package rootfs
+package unpack
 
 import (
 	"archive/tar"
@@ -75,7 +75,7 @@ func FuzzUnpackEntries(f *testing.F) {
 }
 
 // checkResult: the limits hold, and an error says something.
-func checkResult(t *testing.T, res UnpackResult, err error) {
+func checkResult(t *testing.T, res Result, err error) {
 	t.Helper()
 	if res.Bytes > fuzzLimits.MaxBytes {
 		t.Errorf("wrote %d bytes of file data, past the limit of %d", res.Bytes, fuzzLimits.MaxBytes)
@@ -319,7 +319,7 @@ var entriesSeeds = map[string]string{
 // TestFuzzSeeds checks that the checked-in corpora under testdata/fuzz/
 // are the seeds above, and writes them when asked:
 //
-//	KOBAKO_FUZZ_WRITE_SEEDS=1 go test -run '^TestFuzzSeeds$' ./rootfs/
+//	KOBAKO_FUZZ_WRITE_SEEDS=1 go test -run '^TestFuzzSeeds$' ./rootfs/unpack/
 func TestFuzzSeeds(t *testing.T) {
 	fuzzseed.Check(t, "FuzzUnpack", unpackSeeds(t))
 	scripts := map[string][]any{}
