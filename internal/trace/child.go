@@ -8,12 +8,12 @@ package trace
 // of four fields separated by tabs:
 //
 //	<CLOCK_MONOTONIC ns>	step	<step's name>	<its phase>
-//	<CLOCK_MONOTONIC ns>	peak	<who>	<VmHWM in KiB>
+//	<CLOCK_MONOTONIC ns>	peak	<who>	<VmHWM> <RssAnon> <RssFile>, in KiB
 //
 // for example
 //
 //	81234567890123	step	change root	pivot_root
-//	81234569001234	peak	init	6144
+//	81234569001234	peak	init	6144 1536 4608
 //
 // The init knows the file:line of its own steps, so it works out their
 // phase itself (phases.go). Each record goes out in one write(2): a pipe
@@ -100,8 +100,8 @@ func (t *Tracer) drain(r *os.File) {
 		case kind == recordStep:
 			tl.events = append(tl.events, event{ns: ns, step: name, phase: knownPhase(value), child: true})
 		case kind == recordPeak:
-			if kib, err := strconv.ParseInt(value, 10, 64); err == nil {
-				tl.peaks[name] = kib
+			if m, ok := parseMemory(value); ok {
+				tl.peaks[name] = m
 			}
 		}
 		t.mu.Unlock()

@@ -48,7 +48,11 @@ func (t *Tracer) Finish() {
 	tl.finished = true // from now on, events are not kept: the table is cut
 	events, peaks, children := slices.Clone(tl.events), maps.Clone(tl.peaks), tl.children
 	t.mu.Unlock()
-	peaks["parent"] = maxRSS() // the parent's own: the kernel kept count
+	// the parent's own: the kernel kept count of its peak, and status
+	// says how what it holds now splits
+	parent, _ := readMemory()
+	parent.peak = maxRSS()
+	peaks["parent"] = parent
 	table := timeTable(share(events, t.start, end), tl.cpu, peaks, children > 0)
 	_, _ = t.w.Write([]byte(table))
 }
@@ -75,7 +79,7 @@ func (tl *timeline) awaitChildren(pipes []*os.File) {
 // time before the tracer (parent start), and the peaks in KiB by who;
 // child says whether an init was started, whose peak is missed when it
 // did not report one.
-func timeTable(run shares, cpu int64, peaks map[string]int64, child bool) string {
+func timeTable(run shares, cpu int64, peaks map[string]memory, child bool) string {
 	times := maps.Clone(run.times)
 	if times == nil {
 		times = map[string]int64{}
@@ -102,12 +106,16 @@ func timeTable(run shares, cpu int64, peaks map[string]int64, child bool) string
 	}
 	row(&b, "total", fmt.Sprintf("%.2f", milliseconds(total)), percent(total, total), "")
 	for _, who := range peakOrder(peaks, child) {
-		kib, ok := peaks[who]
+		m, ok := peaks[who]
 		value := "-"
 		if ok {
-			value = fmt.Sprintf("%.1f", float64(kib)/1024)
+			value = fmt.Sprintf("%.1f", mib(m.peak))
 		}
 		b.WriteString(fmt.Sprintf("%s  %-20s %9s %-7s  %s\n", prefix, "peak RSS, "+who, value, "MiB", peakSource(who, ok)))
+		if ok && m.anon+m.file > 0 {
+			b.WriteString(fmt.Sprintf("%s  %-20s %9s %-7s  %s\n", prefix, "", fmt.Sprintf("%.1f", mib(m.anon)), "MiB", "of it its own pages (RssAnon), at the end"))
+			b.WriteString(fmt.Sprintf("%s  %-20s %9s %-7s  %s\n", prefix, "", fmt.Sprintf("%.1f", mib(m.file)), "MiB", "its binary's pages, shared in the page cache (RssFile)"))
+		}
 	}
 	b.WriteString(prefix + "  parent start: CPU time used before kobako made its tracer (getrusage); the rest: wall-clock time (CLOCK_MONOTONIC)\n")
 	return b.String()
@@ -130,7 +138,7 @@ func row(b *strings.Builder, name, ms, share, what string) {
 
 // peakOrder is the peaks' order in the table: the parent, the init (when
 // one was started), then any other, by name.
-func peakOrder(peaks map[string]int64, child bool) []string {
+func peakOrder(peaks map[string]memory, child bool) []string {
 	order := []string{"parent"}
 	if _, ok := peaks["init"]; ok || child {
 		order = append(order, "init")
@@ -154,6 +162,11 @@ func peakSource(who string, reported bool) string {
 		return "VmHWM in /proc/self/status, just before execve"
 	}
 	return "VmHWM in /proc/self/status"
+}
+
+// mib is KiB in MiB.
+func mib(kib int64) float64 {
+	return float64(kib) / 1024
 }
 
 func milliseconds(ns int64) float64 {

@@ -62,6 +62,7 @@ package trace
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -89,14 +90,14 @@ type event struct {
 // timeline is what a parent's tracer in time mode collects; nil in the
 // other modes, and in the init, which sends instead (child.go).
 type timeline struct {
-	cpu       int64            // CPU time used before the tracer was made, ns
-	events    []event          // in arrival order
-	peaks     map[string]int64 // peak RSS by who, KiB
-	pipes     []*os.File       // the read ends of the children's pipes
-	children  int              // pipes handed out (ChildFile)
-	readers   sync.WaitGroup   // a goroutine per pipe, reading it (child.go)
-	finishing bool             // Finish began: it prints the table
-	finished  bool             // Finish has the events: no more are kept
+	cpu       int64             // CPU time used before the tracer was made, ns
+	events    []event           // in arrival order
+	peaks     map[string]memory // resident memory by who
+	pipes     []*os.File        // the read ends of the children's pipes
+	children  int               // pipes handed out (ChildFile)
+	readers   sync.WaitGroup    // a goroutine per pipe, reading it (child.go)
+	finishing bool              // Finish began: it prints the table
+	finished  bool              // Finish has the events: no more are kept
 }
 
 // monotonic is CLOCK_MONOTONIC in nanoseconds (clock_gettime(2)).
@@ -151,15 +152,16 @@ func (t *Tracer) stamp(e event) {
 	}
 }
 
-// Peak records who's peak resident set so far — VmHWM, the "high water
-// mark" in /proc/self/status (`grep VmHWM /proc/self/status`) — for the
-// table's last lines. The init calls Peak("init") right before its execve,
-// after which the process is the command's. Only --trace=time records it.
+// Peak records who's resident memory — its peak so far, VmHWM, the "high
+// water mark" in /proc/self/status (`grep -E 'VmHWM|RssAnon|RssFile'
+// /proc/self/status`), and how what it holds now splits — for the table's
+// last lines. The init calls Peak("init") right before its execve, after
+// which the process is the command's. Only --trace=time records it.
 func (t *Tracer) Peak(who string) {
 	if t == nil || !t.mode.Time {
 		return
 	}
-	kib, err := readVmHWM()
+	m, err := readMemory()
 	if err != nil {
 		return // no /proc: no line in the table, and no reason to fail
 	}
@@ -167,36 +169,68 @@ func (t *Tracer) Peak(who string) {
 	defer t.mu.Unlock()
 	switch {
 	case t.emit:
-		t.send(recordPeak, who, strconv.FormatInt(kib, 10), monotonic())
+		t.send(recordPeak, who, m.String(), monotonic())
 	case t.timeline != nil && !t.timeline.finished:
-		t.timeline.peaks[who] = kib
+		t.timeline.peaks[who] = m
 	}
 }
 
-// readVmHWM reads this process's VmHWM, in KiB.
-func readVmHWM() (int64, error) {
+// memory is a process's resident memory, in KiB: its peak, and what it
+// holds now, split into its own pages (anonymous: heap, stacks) and the
+// pages of files it maps — its binary's, which stay in the page cache and
+// are shared by every process that runs the same file.
+type memory struct {
+	peak, anon, file int64
+}
+
+// String is how a memory travels in a record: "peak anon file".
+func (m memory) String() string {
+	return fmt.Sprintf("%d %d %d", m.peak, m.anon, m.file)
+}
+
+// parseMemory reads a memory back from its String.
+func parseMemory(s string) (memory, bool) {
+	var m memory
+	n, err := fmt.Sscanf(s, "%d %d %d", &m.peak, &m.anon, &m.file)
+	return m, err == nil && n == 3
+}
+
+// readMemory reads this process's memory from /proc/self/status.
+func readMemory() (memory, error) {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
-		return 0, err
+		return memory{}, err
 	}
 	defer f.Close()
-	return parseVmHWM(f)
+	return parseStatus(f)
 }
 
 var errNoVmHWM = errors.New("no VmHWM line in /proc/self/status")
 
-// parseVmHWM finds the line "VmHWM:	    6144 kB" of a /proc/<pid>/status.
-func parseVmHWM(r io.Reader) (int64, error) {
+// parseStatus finds the lines "VmHWM:	    6144 kB", "RssAnon: …" and
+// "RssFile: …" of a /proc/<pid>/status.
+func parseStatus(r io.Reader) (memory, error) {
+	var m memory
+	fields := map[string]*int64{"VmHWM:": &m.peak, "RssAnon:": &m.anon, "RssFile:": &m.file}
+	found := false
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		value, ok := strings.CutPrefix(sc.Text(), "VmHWM:")
+		key, value, _ := strings.Cut(sc.Text(), "\t")
+		dst, ok := fields[key]
 		if !ok {
 			continue
 		}
-		return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), "kB")), 10, 64)
+		kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), "kB")), 10, 64)
+		if err != nil {
+			return memory{}, err
+		}
+		*dst, found = kib, found || key == "VmHWM:"
 	}
 	if err := sc.Err(); err != nil {
-		return 0, err
+		return memory{}, err
 	}
-	return 0, errNoVmHWM
+	if !found {
+		return memory{}, errNoVmHWM
+	}
+	return m, nil
 }

@@ -158,7 +158,7 @@ func TestShare(t *testing.T) {
 var tableRow = regexp.MustCompile(`^` + prefix + `  (\S.*?) +(-|\d+\.\d\d) +(-|\d+\.\d%)`)
 
 func TestTimeTable(t *testing.T) {
-	table := timeTable(share(run, 0, 25*ms), 2*ms, map[string]int64{"parent": 12595, "init": 6144}, true)
+	table := timeTable(share(run, 0, 25*ms), 2*ms, map[string]memory{"parent": {peak: 12595, anon: 3500, file: 8200}, "init": {peak: 6144, anon: 1500, file: 3300}}, true)
 	t.Logf("the table:\n%s", table)
 	var order []string
 	var sum, total float64
@@ -197,6 +197,8 @@ func TestTimeTable(t *testing.T) {
 		prefix + "  init start                2.00    7.4%  the init's execve and Go start-up: 3.00 ms in all, partly hidden",
 		prefix + "  peak RSS, parent          12.3 MiB      getrusage",
 		prefix + "  peak RSS, init             6.0 MiB      VmHWM",
+		prefix + "                             1.5 MiB      of it its own pages (RssAnon)",
+		prefix + "                             3.2 MiB      its binary's pages",
 		prefix + "  parent start: CPU time used before kobako made its tracer (getrusage)",
 	} {
 		if !strings.Contains(table, want) {
@@ -204,7 +206,7 @@ func TestTimeTable(t *testing.T) {
 		}
 	}
 	// An init that did not reach its execve reported no peak.
-	if table := timeTable(shares{}, 0, map[string]int64{"parent": 1024}, true); !strings.Contains(table, "peak RSS, init               - MiB      not reported") {
+	if table := timeTable(shares{}, 0, map[string]memory{"parent": {peak: 1024}}, true); !strings.Contains(table, "peak RSS, init               - MiB      not reported") {
 		t.Errorf("an init without a peak:\n%s", table)
 	}
 }
@@ -252,8 +254,8 @@ func TestChildPipe(t *testing.T) {
 	if fmt.Sprint(got) != want {
 		t.Errorf("events %v,\nwant %s", got, want)
 	}
-	if peak <= 0 {
-		t.Errorf("the init's peak: %d KiB", peak)
+	if peak.peak <= 0 || peak.anon <= 0 || peak.file <= 0 {
+		t.Errorf("the init's memory: %+v KiB", peak)
 	}
 	table := out.String()
 	if strings.Count(table, "where the run's") != 1 || !strings.Contains(table, "peak RSS, init") || strings.Contains(table, "not reported") {
@@ -300,16 +302,19 @@ func TestNarrationHasNoTable(t *testing.T) {
 	}
 }
 
-func TestParseVmHWM(t *testing.T) {
-	status := "Name:\tkobako\nVmPeak:\t  712344 kB\nVmHWM:\t    6144 kB\nVmRSS:\t    6100 kB\n"
-	if kib, err := parseVmHWM(strings.NewReader(status)); err != nil || kib != 6144 {
-		t.Errorf("parseVmHWM = %d, %v", kib, err)
+func TestParseStatus(t *testing.T) {
+	status := "Name:\tkobako\nVmPeak:\t  712344 kB\nVmHWM:\t    6144 kB\nVmRSS:\t    6100 kB\nRssAnon:\t    1500 kB\nRssFile:\t    4600 kB\n"
+	if m, err := parseStatus(strings.NewReader(status)); err != nil || m != (memory{peak: 6144, anon: 1500, file: 4600}) {
+		t.Errorf("parseStatus = %+v, %v", m, err)
 	}
-	if _, err := parseVmHWM(strings.NewReader("Name:\tkobako\n")); err == nil {
+	if _, err := parseStatus(strings.NewReader("Name:\tkobako\n")); err == nil {
 		t.Error("no VmHWM line is no error")
 	}
-	if kib, err := readVmHWM(); err != nil || kib <= 0 {
-		t.Errorf("this process's VmHWM: %d, %v", kib, err)
+	if m, err := readMemory(); err != nil || m.peak <= 0 || m.anon <= 0 {
+		t.Errorf("this process's memory: %+v, %v", m, err)
+	}
+	if m, ok := parseMemory(memory{6144, 1500, 4600}.String()); !ok || m != (memory{6144, 1500, 4600}) {
+		t.Errorf("a memory does not travel: %+v", m)
 	}
 }
 

@@ -68,7 +68,7 @@ func NewMode(w io.Writer, m Mode) *Tracer {
 	t.start = monotonic()
 	t.last = t.start
 	if m.Time {
-		t.timeline = &timeline{cpu: cpuTime(), peaks: map[string]int64{}}
+		t.timeline = &timeline{cpu: cpuTime(), peaks: map[string]memory{}}
 	}
 	return t
 }
