@@ -31,6 +31,7 @@ import (
 	"github.com/kobako/kobako/internal/trace"
 	"github.com/kobako/kobako/rootfs"
 	"github.com/kobako/kobako/runtime"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Store finds, creates and removes containers.
@@ -98,6 +99,9 @@ type Container struct {
 	// starting it fails, it is removed again ("run that could not run
 	// leaves nothing"); a container that ran before stays.
 	Fresh bool
+	// written is the spec Create wrote to config.json, for Spec to hand
+	// over once; nil when the container was read from disk.
+	written *specs.Spec
 }
 
 // ShortID is the 12 digits people see, and the default hostname.
