@@ -13,34 +13,33 @@ package seccomp
 // program package's own test sees from outside, with ptrace.)
 
 import (
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
-	"strings"
 	"testing"
 
+	"github.com/kobako/kobako/internal/seccomptest"
+	"github.com/kobako/kobako/runtime/seccomp/program"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/kobako/kobako/runtime/seccomp/program"
 )
 
-// programEnv carries the marshalled program, in hex, to the child.
-const programEnv = "KOBAKO_SECCOMP_TEST_PROGRAM"
+// unmarshalAndInstall is what the container's init does with the program
+// it gets.
+func unmarshalAndInstall(marshalled []byte) error {
+	p, err := program.Unmarshal(marshalled)
+	if err != nil {
+		return err
+	}
+	return p.Install()
+}
 
 func TestMain(m *testing.M) {
-	if os.Getenv(programEnv) != "" {
-		os.Exit(child())
-	}
+	seccomptest.Main(probes, unmarshalAndInstall)
 	os.Exit(m.Run())
 }
 
 // probes are the calls the child makes, each (but personality) with
 // arguments the kernel refuses.
-var probes = map[string]func() unix.Errno{
+var probes = seccomptest.Probes{
 	"getpid": func() unix.Errno { return rawSyscall(unix.SYS_GETPID) },
 	// KEYCTL_… 0xffff is no command: EOPNOTSUPP.
 	"keyctl": func() unix.Errno { return rawSyscall(unix.SYS_KEYCTL, 0xffff) },
@@ -72,108 +71,15 @@ func rawSyscall(nr uintptr, args ...uintptr) unix.Errno {
 	return errno
 }
 
-// childReport is what the child prints: each probe's errno name ("" for
-// success) before and after Install, and its thread's Seccomp: line.
-type childReport struct {
-	Before, After map[string]string
-	Seccomp       string
-}
-
-func child() int {
-	install, err := fromEnv()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	// The filter goes on this thread only: the probes must run here too.
-	runtime.LockOSThread()
-	report := childReport{Before: probeAll()}
-	// setpriv --no-new-privs
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		fmt.Fprintln(os.Stderr, "prctl(PR_SET_NO_NEW_PRIVS):", err)
-		return 2
-	}
-	if err := install(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 3
-	}
-	report.After = probeAll()
-	status, err := os.ReadFile("/proc/thread-self/status")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	for line := range strings.Lines(string(status)) {
-		if strings.HasPrefix(line, "Seccomp:") {
-			report.Seccomp = strings.TrimSpace(line)
-		}
-	}
-	if err := json.NewEncoder(os.Stdout).Encode(report); err != nil {
-		return 2
-	}
-	return 0
-}
-
-// fromEnv is what the child installs: the program the test compiled
-// (Unmarshal, then Install, as the container's init does).
-func fromEnv() (install func() error, err error) {
-	data, err := hex.DecodeString(os.Getenv(programEnv))
-	if err != nil {
-		return nil, err
-	}
-	p, err := program.Unmarshal(data)
-	if err != nil {
-		return nil, err
-	}
-	return p.Install, nil
-}
-
-func probeAll() map[string]string {
-	results := map[string]string{}
-	for name, probe := range probes {
-		results[name] = errnoName(probe())
-	}
-	return results
-}
-
-// errnoName is "EPERM" for EPERM, "" for no error.
-func errnoName(errno unix.Errno) string {
-	if errno == 0 {
-		return ""
-	}
-	return unix.ErrnoName(errno)
-}
-
 // runChild compiles s, installs the program in a child and returns what
 // it saw.
-func runChild(t *testing.T, s *specs.LinuxSeccomp) childReport {
+func runChild(t *testing.T, s *specs.LinuxSeccomp) seccomptest.Report {
 	t.Helper()
 	p, err := Compile(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := p.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return runChildWith(t, programEnv+"="+hex.EncodeToString(data))
-}
-
-// runChildWith runs the child with env and returns its report.
-func runChildWith(t *testing.T, env string) childReport {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), env)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, stderr.String())
-	}
-	var r childReport
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("child's report %q: %v", out, err)
-	}
+	r := seccomptest.Run(t, p)
 	if r.Seccomp != "Seccomp:\t2" {
 		t.Errorf("child's thread after Install: %q, want Seccomp: 2 (filter mode)", r.Seccomp)
 	}
@@ -183,14 +89,14 @@ func runChildWith(t *testing.T, env string) childReport {
 // checkAfter compares the errnos after Install with want (0: success); a
 // call the filter answers must have been answered otherwise by the kernel
 // before.
-func checkAfter(t *testing.T, r childReport, want map[string]unix.Errno) {
+func checkAfter(t *testing.T, r seccomptest.Report, want map[string]unix.Errno) {
 	t.Helper()
 	for name, errno := range want {
-		if got := r.After[name]; got != errnoName(errno) {
-			t.Errorf("%s after Install: %q, want %q (before: %q)", name, got, errnoName(errno), r.Before[name])
+		if got := r.After[name]; got != seccomptest.ErrnoName(errno) {
+			t.Errorf("%s after Install: %q, want %q (before: %q)", name, got, seccomptest.ErrnoName(errno), r.Before[name])
 		}
-		if (errno == unix.EPERM || errno == unix.ENOSYS) && r.Before[name] == errnoName(errno) {
-			t.Errorf("%s before Install already fails with %s: the probe cannot tell the filter's answer", name, errnoName(errno))
+		if (errno == unix.EPERM || errno == unix.ENOSYS) && r.Before[name] == seccomptest.ErrnoName(errno) {
+			t.Errorf("%s before Install already fails with %s: the probe cannot tell the filter's answer", name, seccomptest.ErrnoName(errno))
 		}
 	}
 }

@@ -10,153 +10,38 @@ package program
 // its flags; they must be the program's, in its order.
 
 import (
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
 
+	"github.com/kobako/kobako/internal/seccomptest"
 	"github.com/kobako/kobako/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
-// programEnv carries the marshalled program, in hex, to the child; with
-// skipNoNewPrivsEnv set, the child does not set no_new_privs.
-const (
-	programEnv        = "KOBAKO_PROGRAM_TEST_PROGRAM"
-	skipNoNewPrivsEnv = "KOBAKO_PROGRAM_TEST_SKIP_NNP"
-)
+// unmarshalAndInstall is what the container's init does with the program
+// it gets.
+func unmarshalAndInstall(marshalled []byte) error {
+	p, err := Unmarshal(marshalled)
+	if err != nil {
+		return err
+	}
+	return p.Install()
+}
 
 func TestMain(m *testing.M) {
-	if program, ok := os.LookupEnv(programEnv); ok {
-		os.Exit(child(program))
-	}
+	seccomptest.Main(probes, unmarshalAndInstall)
 	os.Exit(m.Run())
 }
 
-// childReport is what the child prints: its thread's id, each probe's
-// errno name ("" for success) before and after Install, and its thread's
-// Seccomp: line.
-type childReport struct {
-	Tid           int
-	Before, After map[string]string
-	Seccomp       string
-}
-
-func child(hexProgram string) int {
-	data, err := hex.DecodeString(hexProgram)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	p, err := Unmarshal(data)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	// The filter goes on this thread only: the probes must run here too,
-	// and the test finds the filters by this thread's id.
-	runtime.LockOSThread()
-	report := childReport{Tid: unix.Gettid(), Before: probe()}
-	if os.Getenv(skipNoNewPrivsEnv) == "" {
-		// setpriv --no-new-privs
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			fmt.Fprintln(os.Stderr, "prctl(PR_SET_NO_NEW_PRIVS):", err)
-			return 2
-		}
-	} else if err := dropSysAdmin(); err != nil {
-		fmt.Fprintln(os.Stderr, "drop CAP_SYS_ADMIN:", err)
-		return 2
-	}
-	if err := p.Install(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 3
-	}
-	report.After = probe()
-	status, err := os.ReadFile("/proc/thread-self/status")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	for line := range strings.Lines(string(status)) {
-		if strings.HasPrefix(line, "Seccomp:") {
-			report.Seccomp = strings.TrimSpace(line)
-		}
-	}
-	if err := json.NewEncoder(os.Stdout).Encode(report); err != nil {
-		return 2
-	}
-	// Wait, on this thread, for the test to read the filters: until it
-	// closes our stdin.
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	return 0
-}
-
-func probe() map[string]string {
-	name := func(errno unix.Errno) string {
-		if errno == 0 {
-			return ""
-		}
-		return unix.ErrnoName(errno)
-	}
-	_, _, getppid := unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
-	_, _, getpgid := unix.RawSyscall(unix.SYS_GETPGID, 0, 0, 0)
-	return map[string]string{"getppid": name(getppid), "getpgid": name(getpgid)}
-}
-
-// dropSysAdmin takes CAP_SYS_ADMIN out of this thread's effective set
-// (capsh --drop would take it from the bounding set too; this is enough
-// for seccomp(2), which asks the effective one).
-func dropSysAdmin() error {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return err
-	}
-	data[0].Effective &^= 1 << unix.CAP_SYS_ADMIN
-	return unix.Capset(&hdr, &data[0])
-}
-
-// startChild runs the child with p; the child waits, filters in place,
-// until stdin is closed. stop closes it and waits for the child.
-func startChild(t *testing.T, p *Program, env ...string) (r childReport, stop func()) {
-	t.Helper()
-	data, err := p.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(append(os.Environ(), programEnv+"="+hex.EncodeToString(data)), env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stop = func() {
-		stdin.Close()
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("child: %v\n%s", err, stderr.String())
-		}
-	}
-	if err := json.NewDecoder(stdout).Decode(&r); err != nil {
-		stop()
-		t.Fatalf("child's report: %v\n%s", err, stderr.String())
-	}
-	return r, stop
+// probes are two calls that cannot fail: an errno after Install is the
+// filter's.
+var probes = seccomptest.Probes{
+	"getppid": func() unix.Errno { _, _, e := unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0); return e },
+	"getpgid": func() unix.Errno { _, _, e := unix.RawSyscall(unix.SYS_GETPGID, 0, 0, 0); return e },
 }
 
 func TestInstall(t *testing.T) {
@@ -164,7 +49,7 @@ func TestInstall(t *testing.T) {
 		deny(unix.SYS_GETPPID, unix.EPERM),
 		deny(unix.SYS_GETPGID, unix.ENOTTY),
 	}}
-	r, stop := startChild(t, p)
+	r, stop := seccomptest.Start(t, p, seccomptest.Options{Hold: true})
 	defer stop()
 	if r.Seccomp != "Seccomp:\t2" {
 		t.Errorf("child's thread after Install: %q, want Seccomp: 2 (filter mode)", r.Seccomp)
@@ -239,12 +124,7 @@ func ptrace(request, tid int, addr uintptr, data unsafe.Pointer) (uintptr, error
 // says what to do. (The child gives up CAP_SYS_ADMIN first: as root, which
 // the tests run as, it would hold it.)
 func TestInstallNeedsNoNewPrivs(t *testing.T) {
-	data, err := (&Program{Filters: [][]unix.SockFilter{allowAll}}).MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), programEnv+"="+hex.EncodeToString(data), skipNoNewPrivsEnv+"=1")
+	cmd := seccomptest.Command(t, &Program{Filters: [][]unix.SockFilter{allowAll}}, seccomptest.Options{SkipNoNewPrivs: true})
 	out, err := cmd.CombinedOutput()
 	if cmd.ProcessState.ExitCode() != 3 || !strings.Contains(string(out), "set no_new_privs first") {
 		t.Errorf("Install without no_new_privs: %v, %s; want exit 3 and an error that says to set no_new_privs", err, out)
