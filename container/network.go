@@ -8,7 +8,7 @@ package container
 //	bridge     its own namespace, then — once create has made the init,
 //	           before start — `ip link add … netns $PID` and the rest
 //	container  the init is started inside another container's namespace
-//	           (`nsenter --net=/proc/$PID/ns/net kobako init`)
+//	           (`nsenter --net=/proc/$PID/ns/net kobako-init`)
 //
 // Every mode gets /etc/hosts, /etc/hostname and /etc/resolv.conf written
 // in the container's directory and bind-mounted over the image's, as

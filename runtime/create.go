@@ -4,7 +4,7 @@ package runtime
 //
 //	unshare -muinpf /bin/sh -c "mount …; hostname …; exec capsh --chroot …"
 //
-// It re-executes this binary as the container's init inside new
+// It starts kobako-init as the container's init inside new
 // namespaces (the clone flags are unshare's -m -u -i -n -p, and -U when the
 // spec has a user namespace; the init is the fork that -f asks for) — from
 // a thread that has first joined the namespaces the spec names by path

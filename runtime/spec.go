@@ -1,6 +1,7 @@
 // Package runtime creates, starts, signals and deletes containers: the OCI
-// runtime's lifecycle (create/start/state/kill/delete), and the re-executed
-// init process that builds the container from the inside.
+// runtime's lifecycle (create/start/state/kill/delete). The init process
+// that builds the container from the inside is kobako-init
+// (runtime/initproc), which this package starts.
 //
 // A container's whole configuration is an OCI runtime spec (specs.Spec),
 // the same config.json that runc reads. `kobako run` builds one from its

@@ -1,6 +1,6 @@
 package trace
 
-// The container's init is a new process (kobako re-executed inside the new
+// The container's init is a new process (kobako-init, inside the new
 // namespaces), with a tracer of its own on the same terminal. Config is
 // what it needs to narrate as the parent does: the mode and the names,
 // sent with the rest of its configuration over the config pipe.

@@ -1,7 +1,8 @@
 package initproc
 
-// The container's init: this binary, re-executed as "/proc/self/exe init"
-// inside the new namespaces. It is the inside half of the article's
+// The container's init: kobako-init (cmd/kobako-init), started by kobako
+// from a sealed handle inside the new namespaces. It is the inside half of
+// the article's
 //
 //	unshare -muinpf /bin/sh -c "
 //	    mount -t proc proc $ROOTFS/proc && … &&

@@ -14,9 +14,10 @@ package initproc
 //
 // The reaper does both: it starts the command as its child, passes on
 // every signal it gets, waits for every child it is given, and exits as
-// the command did. It is this same binary, exec'd by the init at the very
-// end — after the user, capabilities and no_new_privs are in place, so it
-// has no more power than the command itself.
+// the command did. It is kobako-init again, exec'd by the init at the very
+// end from the sealed handle it was started from — after the user,
+// capabilities and no_new_privs are in place, so it has no more power
+// than the command itself.
 
 import (
 	"errors"
