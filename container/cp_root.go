@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -20,7 +21,7 @@ import (
 // openRoot returns an O_PATH handle of c's root as its processes see it,
 // and the function that lets it go. write says the copy goes into c.
 func (s *Store) openRoot(c *Container, write bool) (*os.File, func(), error) {
-	st, err := s.Status(c)
+	st, err := s.awaitBuilt(c)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -38,7 +39,36 @@ func (s *Store) openRoot(c *Container, write bool) (*os.File, func(), error) {
 		}
 		return root, func() { root.Close() }, nil
 	}
-	return s.openStoppedRoot(c, write)
+	root, release, err := s.openStoppedRoot(c, write)
+	if errors.Is(err, errStartedMeanwhile) {
+		// Its start held the lock we waited for: it runs now, and its
+		// root is the init's.
+		return s.openRoot(c, write)
+	}
+	return root, release, err
+}
+
+// errStartedMeanwhile: the container started while its layers were being
+// opened.
+var errStartedMeanwhile = errors.New("started while kobako was opening its files: try again")
+
+// awaitBuilt is c's status once it is not being created. While it is,
+// its init has not built the container's root yet: /proc/<pid>/root is
+// still the host's "/" (the init pivots into the container's root last),
+// and a copy through it would read or write the host. It takes a create
+// milliseconds; the wait is bounded all the same.
+func (s *Store) awaitBuilt(c *Container) (Status, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := s.Status(c)
+		if err != nil || st.State != specs.StateCreating || st.Dead {
+			return st, err
+		}
+		if time.Now().After(deadline) {
+			return st, fmt.Errorf("container %s is still being created: try again once it has started", c.Name)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // errInitGone says the init whose root was to be opened has died.
@@ -59,7 +89,7 @@ func (s *Store) openStoppedRoot(c *Container, write bool) (*os.File, func(), err
 	case st.Dead:
 		err = errDead(c) // its maker was killed while we waited for it
 	case st.State != specs.StateStopped:
-		err = fmt.Errorf("container %s started while kobako was opening its files: try again", c.Name)
+		err = fmt.Errorf("container %s %w", c.Name, errStartedMeanwhile)
 	}
 	var root *os.File
 	if err == nil {

@@ -224,9 +224,19 @@ func (s *Store) createProcess(c *Container, stdio [3]*os.File) (*runtime.Process
 	if err != nil {
 		return nil, s.removeAfterFailure(c, err)
 	}
+	// The init mounts the layers as it builds the container; cp and
+	// export of a container that is not running mount them too, under
+	// the bundle's lock (cp_root.go), and two overlays on the same upper
+	// and work directories break each other. So the container is made
+	// under that lock: such a cp waits, then finds it running.
+	unlock, err := fileutil.LockDir(c.Bundle)
+	if err != nil {
+		return nil, s.removeAfterFailure(c, err)
+	}
 	proc, err := s.createIn(network, runtime.CreateOptions{
 		ID: c.ID, Bundle: c.Bundle, Spec: spec, Overlay: network.overlay, Stdio: stdio,
 	})
+	unlock()
 	if err != nil {
 		return nil, s.removeAfterFailure(c, err)
 	}
