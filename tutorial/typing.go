@@ -42,17 +42,18 @@ func (s *Session) typeInto(name, line string) (string, error) {
 	defer tty.Close()
 	screen := &lockedBuffer{}
 	go io.Copy(screen, tty)
-	// The attach ends by itself only when the container does: its shell
-	// died (the OOM killer may take the shell too, not only the hog).
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	// Enter first, and the shell's prompt back, as a person sees it: then
-	// the relay is up and nothing typed is lost on the way in. An Enter
-	// pressed before the relay was up is lost: press it again each second.
+	// Closed once the attach has exited, which it does by itself only
+	// when the container's shell died (the OOM killer may take the shell
+	// too, not only the hog): every wait below looks at it.
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	stop := func() {
 		cmd.Process.Kill() // ours: the attach started above
 		<-exited
 	}
+	// Enter first, and the shell's prompt back, as a person sees it: then
+	// the relay is up and nothing typed is lost on the way in. An Enter
+	// pressed before the relay was up is lost: press it again each second.
 	if err := awaitPrompt(tty, screen, exited, 15*time.Second); err != nil {
 		stop()
 		return screen.String(), fmt.Errorf("%s's shell: %w; the screen showed: %q", name, err, lastBytes(cleanScreen(screen.String()), 300))
@@ -61,9 +62,7 @@ func (s *Session) typeInto(name, line string) (string, error) {
 	// (a line ending in & could not take "; echo" after it)
 	fmt.Fprintf(tty, "%s\r%s\r", line, doneTyped)
 	if err := waitFor(screen, donePrinted, exited, time.Minute); err != nil {
-		if !errors.Is(err, errShellEnded) {
-			stop()
-		}
+		stop()
 		return screen.String(), fmt.Errorf("%s's shell did not finish %q: %w; the screen showed: %q", name, line, err, lastBytes(cleanScreen(screen.String()), 300))
 	}
 	tty.Write(detachKeys)
@@ -88,7 +87,7 @@ func lastBytes(s string, n int) string {
 var errShellEnded = errors.New("the container's shell ended")
 
 // awaitPrompt presses Enter until the shell's prompt shows on the screen.
-func awaitPrompt(tty io.Writer, screen *lockedBuffer, exited <-chan error, limit time.Duration) error {
+func awaitPrompt(tty io.Writer, screen *lockedBuffer, exited <-chan struct{}, limit time.Duration) error {
 	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
 		tty.Write([]byte("\r"))
 		err := waitFor(screen, "# ", exited, time.Second)
@@ -100,14 +99,14 @@ func awaitPrompt(tty io.Writer, screen *lockedBuffer, exited <-chan error, limit
 }
 
 // waitFor polls buf until it holds want, or the attach has exited.
-func waitFor(buf *lockedBuffer, want string, exited <-chan error, limit time.Duration) error {
+func waitFor(buf *lockedBuffer, want string, exited <-chan struct{}, limit time.Duration) error {
 	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if strings.Contains(buf.String(), want) {
 			return nil
 		}
 		select {
-		case err := <-exited:
-			return fmt.Errorf("%w (kobako attach: %v)", errShellEnded, err)
+		case <-exited:
+			return errShellEnded
 		default:
 		}
 	}
@@ -116,7 +115,7 @@ func waitFor(buf *lockedBuffer, want string, exited <-chan error, limit time.Dur
 
 // waitExit waits for the attach to exit after ctrl-p ctrl-q, killing it
 // after limit.
-func waitExit(exited <-chan error, cmd *exec.Cmd, limit time.Duration) error {
+func waitExit(exited <-chan struct{}, cmd *exec.Cmd, limit time.Duration) error {
 	select {
 	case <-exited:
 		return nil // kobako attach exits 0 on detach
