@@ -39,20 +39,8 @@ func TestReliabilityKilledRuns(t *testing.T) {
 	e := newEnv(t)
 	layout := hostCgroups(t)
 	e.mustRun("run", "--rm", "busybox", "true") // the image, made once
-	const runs, together = 25, 5
-	names := make([]string, runs)
-	var wg sync.WaitGroup
-	for w := range together {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < runs; i += together {
-				names[i] = fmt.Sprintf("k%d", i)
-				e.killAfter(rand.N(200*time.Millisecond), "run", "--name", names[i], "busybox", "sleep", "5")
-			}
-		}()
-	}
-	wg.Wait()
+	const runs = 25
+	names := e.killedRuns(runs, "k", "5")
 	seen := e.idsSeen()
 	e.expectListed(seen)
 	removed := e.removeEach(names)
@@ -69,18 +57,8 @@ func TestReliabilityKilledRunsPruned(t *testing.T) {
 	e := newEnv(t)
 	layout := hostCgroups(t)
 	e.mustRun("run", "--rm", "busybox", "true")
-	const runs, together = 15, 5
-	var wg sync.WaitGroup
-	for w := range together {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < runs; i += together {
-				e.killAfter(rand.N(200*time.Millisecond), "run", "--name", fmt.Sprintf("q%d", i), "busybox", "sleep", "1")
-			}
-		}()
-	}
-	wg.Wait()
+	const runs = 15
+	e.killedRuns(runs, "q", "1")
 	seen := e.idsSeen()
 	waitFor(t, "the started ones to end", func() bool {
 		return !strings.Contains(e.mustRun("ps", "-a", "--format", "{{.Status}}"), "Up ")
@@ -228,6 +206,27 @@ func TestReliabilityEngineUntouched(t *testing.T) {
 	if exists(busy) {
 		t.Errorf("%s left after its creator died and prune ran", busy)
 	}
+}
+
+// killedRuns makes runs `kobako run --name PREFIXi busybox sleep SECONDS`,
+// five at a time, each SIGKILLed after a random moment within 200 ms —
+// while it makes the container, or once it runs — and returns the names.
+func (e *env) killedRuns(runs int, prefix, seconds string) []string {
+	const together = 5
+	names := make([]string, runs)
+	var wg sync.WaitGroup
+	for w := range together {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < runs; i += together {
+				names[i] = fmt.Sprintf("%s%d", prefix, i)
+				e.killAfter(rand.N(200*time.Millisecond), "run", "--name", names[i], "busybox", "sleep", seconds)
+			}
+		}()
+	}
+	wg.Wait()
+	return names
 }
 
 // killAfter starts kobako with args, SIGKILLs it (our own child) after d,
