@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 )
 
@@ -98,31 +97,6 @@ func (c tool) onTerminal(rows, cols uint16, args ...string) *terminal {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	return startOnPty(c.t, c.command(ctx, args...), cancel, rows, cols)
-}
-
-// startOnPty starts cmd on a new pty (terminal_test.go's terminal), kills
-// and reaps it when the test ends; cancel is called once it has exited.
-func startOnPty(t *testing.T, cmd *exec.Cmd, cancel context.CancelFunc, rows, cols uint16) *terminal {
-	t.Helper()
-	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: rows, Cols: cols})
-	if err != nil {
-		cancel()
-		t.Fatalf("start %s on a pty: %v", cmd.Path, err)
-	}
-	term := &terminal{ptmx: ptmx, b: &background{cmd: cmd, done: make(chan struct{})}, eof: make(chan struct{})}
-	go func() {
-		defer cancel()
-		cmd.Wait()
-		term.b.code = cmd.ProcessState.ExitCode()
-		close(term.b.done)
-	}()
-	go term.read()
-	t.Cleanup(func() {
-		cmd.Process.Kill() // our own child; a no-op once it has exited
-		<-term.b.done
-		ptmx.Close()
-	})
-	return term
 }
 
 // terminalLines is what a terminal showed, line by line, without the

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -33,11 +34,19 @@ type terminal struct {
 func (e *env) startOnTerminal(rows, cols uint16, args ...string) *terminal {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	cmd := e.command(ctx, args...)
+	return startOnPty(e.t, e.command(ctx, args...), cancel, rows, cols)
+}
+
+// startOnPty starts cmd on a new pty, with everything it writes collected,
+// and kills and reaps it when the test ends; cancel is called once it has
+// exited. kobako (startOnTerminal) and the engines' clients (oci_tools_test.go)
+// start this way.
+func startOnPty(t *testing.T, cmd *exec.Cmd, cancel context.CancelFunc, rows, cols uint16) *terminal {
+	t.Helper()
 	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: rows, Cols: cols})
 	if err != nil {
 		cancel()
-		e.t.Fatalf("start kobako on a pty: %v", err)
+		t.Fatalf("start %s on a pty: %v", cmd.Path, err)
 	}
 	term := &terminal{ptmx: ptmx, b: &background{cmd: cmd, done: make(chan struct{})}, eof: make(chan struct{})}
 	go func() {
@@ -47,7 +56,7 @@ func (e *env) startOnTerminal(rows, cols uint16, args ...string) *terminal {
 		close(term.b.done)
 	}()
 	go term.read()
-	e.t.Cleanup(func() {
+	t.Cleanup(func() {
 		cmd.Process.Kill() // our own child; a no-op once it has exited
 		<-term.b.done
 		ptmx.Close()
