@@ -83,11 +83,15 @@ func (e *env) runWithInput(in io.Reader, args ...string) (stdout, stderr string,
 func (e *env) exec(in io.Reader, args ...string) (stdout, stderr string, code int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
-	cmd := e.command(ctx, args...)
+	return collect(ctx, e.command(ctx, args...), in)
+}
+
+// collect runs cmd, bound to ctx, with stdin read from in (nil: empty),
+// and returns what it wrote and its exit status.
+func collect(ctx context.Context, cmd *exec.Cmd, in io.Reader) (stdout, stderr string, code int, err error) {
 	var outBuf, errBuf bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, &outBuf, &errBuf
-	err = cmd.Run()
-	code, err = exitCode(cmd, err)
+	code, err = exitCode(cmd, cmd.Run())
 	if ctx.Err() != nil {
 		err = fmt.Errorf("timed out after %v", commandTimeout)
 	}

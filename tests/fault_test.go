@@ -142,16 +142,11 @@ func (e *env) runFaults(faults string, args ...string) (stdout, stderr string, c
 	defer cancel()
 	cmd := e.command(ctx, args...)
 	cmd.Env = append(os.Environ(), "KOBAKO_FAULTS="+faults)
-	var outBuf, errBuf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &outBuf, &errBuf
-	code, err := exitCode(cmd, cmd.Run())
-	if ctx.Err() != nil {
-		err = fmt.Errorf("timed out after %v", commandTimeout)
-	}
+	stdout, stderr, code, err := collect(ctx, cmd, nil)
 	if err != nil {
-		e.t.Fatalf("KOBAKO_FAULTS=%s kobako %s: %v (stderr: %s)", faults, strings.Join(args, " "), err, errBuf.String())
+		e.t.Fatalf("KOBAKO_FAULTS=%s kobako %s: %v (stderr: %s)", faults, strings.Join(args, " "), err, stderr)
 	}
-	return outBuf.String(), errBuf.String(), code
+	return stdout, stderr, code
 }
 
 // expectFailure runs kobako with faults and checks the failure: exit

@@ -180,16 +180,11 @@ func (e *env) pullWithHome(home string, args ...string) (stdout, stderr string, 
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := e.pullCommand(ctx, home, append([]string{"pull"}, args...)...)
-	var outBuf, errBuf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &outBuf, &errBuf
-	code, err := exitCode(cmd, cmd.Run())
-	if ctx.Err() != nil {
-		err = fmt.Errorf("timed out after %v", commandTimeout)
-	}
+	stdout, stderr, code, err := collect(ctx, cmd, nil)
 	if err != nil {
-		e.t.Fatalf("kobako pull %s: %v (stderr: %s)", strings.Join(args, " "), err, errBuf.String())
+		e.t.Fatalf("kobako pull %s: %v (stderr: %s)", strings.Join(args, " "), err, stderr)
 	}
-	return outBuf.String(), errBuf.String(), code
+	return stdout, stderr, code
 }
 
 // mustPull is pull that fails the test unless it exits 0; it returns
