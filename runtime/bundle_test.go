@@ -19,15 +19,7 @@ import (
 func TestLoadBundleEngineConfigs(t *testing.T) {
 	for _, engine := range []string{"podman", "containerd", "docker"} {
 		t.Run(engine, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("testdata", engine+"-config.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var config map[string]any
-			if err := json.Unmarshal(raw, &config); err != nil {
-				t.Fatal(err)
-			}
-			config["root"].(map[string]any)["path"] = "rootfs"
+			config, raw := engineConfig(t, engine)
 			dir := writeBundle(t, config)
 
 			spec, err := LoadBundle(dir)
@@ -129,4 +121,20 @@ func writeBundle(t *testing.T, config any) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// engineConfig is the config.json an engine wrote (testdata, recorded from
+// podman, containerd and docker on this project's machines): as a map,
+// with its root at ./rootfs of the bundle, and as the file's bytes.
+func engineConfig(t *testing.T, engine string) (config map[string]any, raw []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", engine+"-config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &config); err != nil {
+		t.Fatal(err)
+	}
+	config["root"].(map[string]any)["path"] = "rootfs"
+	return config, raw
 }

@@ -16,8 +16,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -57,15 +55,7 @@ func checkErrorLine(t *testing.T, call string, err error) {
 func configSeeds(t *testing.T) map[string][]any {
 	seeds := map[string][]any{}
 	for _, engine := range []string{"podman", "docker", "containerd"} {
-		raw, err := os.ReadFile(filepath.Join("testdata", engine+"-config.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var config map[string]any
-		if err := json.Unmarshal(raw, &config); err != nil {
-			t.Fatal(err)
-		}
-		config["root"].(map[string]any)["path"] = "rootfs"
+		config, _ := engineConfig(t, engine)
 		seeds["engine-"+engine] = []any{mustMarshal(t, config)}
 	}
 	seeds["default-spec"] = []any{mustMarshal(t, DefaultSpec("rootfs", []string{"sh"}))}
