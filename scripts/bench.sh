@@ -13,6 +13,9 @@
 #
 # Part "run": /bin/true in busybox, the whole life of a container.
 #   kobako    kobako run --rm busybox /bin/true   (own --root, --data-root)
+#   kobako-oci  kobako run --bundle of the bundle runc and crun run: kobako
+#             as an OCI runtime, without the people's part (no image, no
+#             overlay, no record, no name) — the same work as theirs
 #   runc      runc run of the same busybox tree: a bundle from `runc spec`
 #             with an absolute cgroupsPath, so runc makes its own cgroup and
 #             removes it
@@ -22,12 +25,25 @@
 #   empty Go  a static Go program whose main is empty, built here: what any
 #             Go process pays to start (kobako run starts two)
 #   kobako --version: what a kobako process pays before it does anything
-# then kobako/runc and kobako/crun against issue 16's goals (≤ 0.40, ≤ 1.00).
+# then kobako/runc and kobako/crun against issue 16's goals (≤ 0.40, ≤ 1.00),
+# for both of kobako's forms.
 # Part "exec": /bin/true into a running container (busybox sleep 1000, one
 # per runtime): kobako exec, runc exec, crun exec.
 # Part "lifecycle": run -d busybox sleep 1000, then remove it at once (kobako
 # rm -f, runc/crun delete -f): the pair is one time. (runc's delete -f waits
 # 100 ms by design, see bench_lifecycle: compare with crun.)
+# Part "costs": what each part of kobako run costs, measured by running
+# without it — the same run with one guard or one piece of work left out,
+# all alternating, each after the pause:
+#   default       kobako run --rm busybox /bin/true
+#   no seccomp    … --security-opt seccomp=unconfined
+#   privileged    … --privileged (no seccomp, masks, device rules or
+#                 capability drop)
+#   no netns      … --network host (one namespace fewer)
+#   no --rm       kobako run busybox /bin/true (its rm -f comes after, untimed)
+#   oci form      kobako run --bundle: no image lookup, overlay, record,
+#                 name, hosts files or log — the runtime alone
+# and each one's difference from the default: what removing it would save.
 # Part "table": where one kobako run's milliseconds go, by phase, as kobako
 # --trace=time prints it (the last of a few runs: the first fills caches),
 # then the peak RSS of kobako run, runc run and crun run as GNU time measures
@@ -72,7 +88,7 @@
 # engines run in the host's mount namespace, as before.
 #
 # Usage: scripts/bench.sh [KOBAKO_BINARY] [RUNS] [PART...]   (root, or via sudo)
-#   PART: run, exec, lifecycle, table, import, engines, or all (the default:
+#   PART: run, exec, lifecycle, costs, table, import, engines, or all (the default:
 #   every part, in that order). RUNS defaults to 30.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -92,10 +108,10 @@ parts=("${@:3}")
 ns_parts=() host_parts=()
 for part in "${parts[@]}"; do
 	case $part in
-	run | exec | lifecycle | table) ns_parts+=("$part") ;;
+	run | exec | lifecycle | costs | table) ns_parts+=("$part") ;;
 	import | engines) host_parts+=("$part") ;;
-	all) ns_parts+=(run exec lifecycle table) host_parts+=(import engines) ;;
-	*) echo "bench: unknown part $part: run, exec, lifecycle, table, import, engines or all" >&2; exit 2 ;;
+	all) ns_parts+=(run exec lifecycle costs table) host_parts+=(import engines) ;;
+	*) echo "bench: unknown part $part: run, exec, lifecycle, costs, table, import, engines or all" >&2; exit 2 ;;
 	esac
 done
 if [ "${ns_parts[*]} ${host_parts[*]}" != " import" ]; then
@@ -119,6 +135,8 @@ fi
 work=$(mktemp -d /tmp/kobako-bench.XXXXXX)
 id="kobako-bench-$$" # prefix of every container, cgroup and name the bench makes
 k() { "$kobako" --root "$work/state" --data-root "$work/data" "$@"; }
+# kobako's runc form: a state root of the bench's own, no data root
+ko() { "$kobako" --root "$work/state" "$@"; }
 containerd_pid=
 cleanup() {
 	for dir in "$work"/data/containers/*/; do
@@ -196,7 +214,7 @@ ratio() {
 # oci_cleanup: delete -f the bench's runc and crun containers.
 oci_cleanup() {
 	local rt c
-	for rt in "${oci[@]}"; do
+	for rt in "${oci[@]}" ko; do
 		for c in $("$rt" list -q 2>/dev/null | grep "^$id-" || true); do
 			"$rt" delete -f "$c" >/dev/null 2>&1 || true
 		done
@@ -274,8 +292,9 @@ build_empty_go() {
 bench_run() {
 	make_bundles
 	times=() med=()
-	local names=(kobako "${oci[@]}" floor) i rt
-	what=([kobako]="kobako run --rm busybox /bin/true" [runc]="runc run, same busybox tree"
+	local names=(kobako kobako-oci "${oci[@]}" floor) i rt
+	what=([kobako]="kobako run --rm busybox /bin/true" [kobako-oci]="kobako run --bundle, runc's bundle"
+		[runc]="runc run, same busybox tree"
 		[crun]="crun run, same bundle" [floor]="unshare -muinpf --fork /bin/true"
 		["empty Go"]="static, main(){}, 1 process" ["kobako --version"]="1 kobako process, no work")
 	if build_empty_go; then names+=("empty Go"); fi
@@ -284,23 +303,24 @@ bench_run() {
 
 	# once each: a command that fails would time its failure
 	must kobako k run --rm busybox /bin/true
+	must kobako-oci ko run --bundle "$work/bundle" "$id-check"
 	for rt in "${oci[@]}"; do must "$rt" "$rt" run --bundle "$work/bundle" "$id-check"; done
 	# The runtimes take turns going first (the order rotates run by run),
 	# and each starts after a pause of $pause s: a container's first move
 	# into a cgroup waits for an RCU grace period (≈ 10 ms here, see
 	# cgroups/v1.go), unless another move happened a moment before — so a
 	# runtime timed right after another one's move would start for free.
-	local runtimes=(kobako "${oci[@]}") j
+	local runtimes=(kobako kobako-oci "${oci[@]}") j
 	local n=${#runtimes[@]}
 	for ((i = 0; i < runs; i++)); do
 		for ((j = 0; j < n; j++)); do
 			rt=${runtimes[(i + j) % n]}
 			sleep "$pause"
-			if [ "$rt" = kobako ]; then
-				timed kobako k run --rm busybox /bin/true
-			else
-				timed "$rt" "$rt" run --bundle "$work/bundle" "$id-$i"
-			fi
+			case $rt in
+			kobako) timed kobako k run --rm busybox /bin/true ;;
+			kobako-oci) timed kobako-oci ko run --bundle "$work/bundle" "$id-$i" ;;
+			*) timed "$rt" "$rt" run --bundle "$work/bundle" "$id-$i" ;;
+			esac
 		done
 		timed floor unshare -muinpf --fork /bin/true
 		[ ! -x "$work/empty-go" ] || timed "empty Go" "$work/empty-go"
@@ -310,6 +330,48 @@ bench_run() {
 	report "run: /bin/true in busybox, each after a ${pause} s pause (BENCH_PAUSE)" "${names[@]}"
 	ratio kobako runc 0.40
 	ratio kobako crun 1.00
+	ratio kobako-oci runc 0.40
+	ratio kobako-oci crun 1.00
+}
+
+# bench_costs: kobako run with one guard or one piece of work left out at a
+# time, alternating with the default; each line's difference from the
+# default is what that part costs a run.
+bench_costs() {
+	make_bundles
+	times=() med=()
+	local names=(default "no seccomp" privileged "no netns" "no --rm" "oci form") i j name
+	what=([default]="kobako run --rm busybox /bin/true"
+		["no seccomp"]="… --security-opt seccomp=unconfined" [privileged]="… --privileged"
+		["no netns"]="… --network host" ["no --rm"]="kobako run busybox /bin/true; rm -f after, untimed"
+		["oci form"]="kobako run --bundle: the runtime alone")
+	local n=${#names[@]}
+	for name in "${names[@]}"; do must "$name" costs_variant "$name" "$id-check"; done
+	for ((i = 0; i < runs; i++)); do
+		for ((j = 0; j < n; j++)); do
+			name=${names[(i + j) % n]}
+			sleep "$pause"
+			timed "$name" costs_variant "$name" "$id-$i"
+			[ "$name" != "no --rm" ] || must "kobako rm -f" k rm -f "$id-$i"
+		done
+	done
+	report "costs: kobako run with one part left out, each after a ${pause} s pause" "${names[@]}"
+	for name in "${names[@]:1}"; do
+		awk -v n="$name" -v d="${med[default]}" -v x="${med[$name]}" \
+			'BEGIN { printf "  %-16s %+6.1f ms   (%+.0f %%)\n", n, (x - d) / 1000, (x - d) * 100 / d }'
+	done
+}
+
+# costs_variant NAME ID: one run of the variant NAME (bench_costs).
+costs_variant() {
+	case $1 in
+	default) k run --rm busybox /bin/true ;;
+	"no seccomp") k run --rm --security-opt seccomp=unconfined busybox /bin/true ;;
+	privileged) k run --rm --privileged busybox /bin/true ;;
+	"no netns") k run --rm --network host busybox /bin/true ;;
+	"no --rm") k run --name "$2" busybox /bin/true ;;
+	"oci form") ko run --bundle "$work/bundle" "$2" ;;
+	esac
 }
 
 # bench_exec: /bin/true into a running container, one per runtime.
