@@ -138,6 +138,11 @@ func mountLayers(c *Container, write bool, tr *trace.Tracer) (*os.File, error) {
 	if _, err := o.Options(); err != nil { // no ',' or ':' in a layer path
 		return nil, err
 	}
+	if write {
+		if err := o.ClearVolatileMark(tr); err != nil {
+			return nil, err
+		}
+	}
 	params := [][2]string{{"lowerdir", strings.Join(append([]string{o.Upper}, o.Lower...), ":")}}
 	attrs := unix.MOUNT_ATTR_RDONLY
 	if write {

@@ -68,6 +68,9 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 		Lower: overlayOrder(opts.ImageLayers),
 		Upper: filepath.Join(bundle, "upper"),
 		Work:  filepath.Join(bundle, "work"),
+		// --rm: the layer goes with the container; its unmount need not
+		// sync the host's disk (rootfs/overlay.go).
+		Volatile: opts.AutoRemove,
 	}
 	c = &Container{Bundle: bundle, Fresh: true, Record: Record{
 		ID: id, Name: opts.Name, Image: opts.Image, Command: opts.Spec.Process.Args,
