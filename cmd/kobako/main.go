@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/urfave/cli/v3"
 	"golang.org/x/sys/unix"
@@ -44,7 +45,9 @@ func run(args []string) int {
 	if help, ok := ociHelpArgs(args); ok {
 		return runOCI(help, commandLine{})
 	}
-	if line, ok := engineCommandLine(args); ok {
+	people := commands()
+	line, ok := engineCommandLine(args, people)
+	if ok {
 		return runOCI(args, line)
 	}
 	app := &cli.Command{
@@ -61,7 +64,7 @@ Engines (Docker, podman, containerd) run kobako as they run runc, with runc's
 command line: kobako help oci.`,
 		Version:                version,
 		Flags:                  globalFlags(),
-		Commands:               commands(),
+		Commands:               neededCommands(people, line.verb, args),
 		UseShortOptionHandling: true,
 		Suggest:                true,
 		HideHelpCommand:        true,
@@ -137,6 +140,32 @@ func commands() []*cli.Command {
 		manCommand(),
 	}
 }
+
+// neededCommands is the one command of cmds that args run. urfave/cli
+// sets up every command of the tree it is given (help flags, categories)
+// before it parses a flag — kobako has some 80, 0.3 ms of every start
+// (docs/bench.md) — and a command needs only itself. Help, completion,
+// the manual page (wholeTreeVerbs) and a verb nobody knows (the
+// suggestion) get them all.
+func neededCommands(cmds []*cli.Command, verb string, args []string) []*cli.Command {
+	if slices.Contains(wholeTreeVerbs, verb) {
+		return cmds
+	}
+	for _, a := range args[1:] {
+		if a == "--help" || a == "-h" || a == "--generate-shell-completion" {
+			return cmds
+		}
+	}
+	for _, c := range cmds {
+		if slices.Contains(c.Names(), verb) {
+			return []*cli.Command{c}
+		}
+	}
+	return cmds
+}
+
+// wholeTreeVerbs are the commands that read the whole command tree.
+var wholeTreeVerbs = []string{"help", "man", "completion"}
 
 // exitError carries the exit status a command wants, docker's convention:
 // 125 when kobako itself failed, 126/127 when the command could not be

@@ -43,14 +43,19 @@ var sharedVerbs = []string{"create", "run", "start", "kill", "exec", "pause", "u
 
 // engineCommandLine reads args (os.Args) and says whether they are
 // runc's command line.
-func engineCommandLine(args []string) (commandLine, bool) {
-	return classifyCommandLine(args, engineContainer)
+// people is the people's command tree, which run goes on to use.
+func engineCommandLine(args []string, people []*cli.Command) (commandLine, bool) {
+	return classifyCommands(args, people, engineContainer)
 }
 
 // classifyCommandLine is engineCommandLine with the question "is this id
 // an engine's container under root?" answered by isEngineContainer.
 func classifyCommandLine(args []string, isEngineContainer func(root, dataRoot, id string) bool) (commandLine, bool) {
-	people, oci := commandsByName(commands()), commandsByName(ociCommands())
+	return classifyCommands(args, commands(), isEngineContainer)
+}
+
+func classifyCommands(args []string, peopleCmds []*cli.Command, isEngineContainer func(root, dataRoot, id string) bool) (commandLine, bool) {
+	people, oci := commandsByName(peopleCmds), commandsByName(ociCommands())
 	peopleGlobals, ociGlobals := globalFlags(), ociGlobalFlags()
 	line := readCommandLine(args, ociGlobals, func(verb string) []cli.Flag {
 		return slices.Concat(flagsOf(people[verb]), flagsOf(oci[verb]))
