@@ -56,11 +56,12 @@ include scripts/v2-guest/make.mk
 
 # kobako run, exec and run -d + rm -f against runc and crun (in a private
 # mount namespace, where crun accepts this hybrid cgroup host), the bare
-# floor and an empty Go program; kobako --trace=time's table of where a
-# run's milliseconds go, and peak RSS; kobako import against tar; then
-# kobako as the runtime of ctr run --rm and podman run --rm against runc
-# (an engine not installed is skipped). docs/bench.md has the results.
-# Parts alone: scripts/bench.sh BIN RUNS run|exec|lifecycle|table|import|engines.
+# floor and an empty Go program; kobako run with one part left out at a
+# time (what each costs); kobako --trace=time's table of where a run's
+# milliseconds go, and peak RSS; kobako import against tar; then kobako as
+# the runtime of ctr run --rm and podman run --rm against runc (an engine
+# not installed is skipped). docs/bench.md has the results.
+# Parts alone: scripts/bench.sh BIN RUNS run|exec|lifecycle|costs|table|import|engines.
 bench: build
 	$(CURDIR)/scripts/bench.sh $(BIN)
 

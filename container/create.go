@@ -69,8 +69,10 @@ func (s *Store) Create(opts CreateOptions) (c *Container, err error) {
 		Upper: filepath.Join(bundle, "upper"),
 		Work:  filepath.Join(bundle, "work"),
 		// --rm: the layer goes with the container; its unmount need not
-		// sync the host's disk (rootfs/overlay.go).
-		Volatile: opts.AutoRemove,
+		// sync the host's disk (rootfs/overlay.go). Root's only: the
+		// mark a volatile mount leaves sits in overlayfs's scratch dir,
+		// mode 000, which only root can open to remove.
+		Volatile: opts.AutoRemove && os.Geteuid() == 0,
 	}
 	c = &Container{Bundle: bundle, Fresh: true, Record: Record{
 		ID: id, Name: opts.Name, Image: opts.Image, Command: opts.Spec.Process.Args,
