@@ -94,6 +94,34 @@ func (s *Store) Stop(c *Container, sig unix.Signal, timeout time.Duration) error
 	return err
 }
 
+// Restart stops c with stop, then starts it again in the background. A
+// --rm container stays through it, as docker's restart keeps it: before
+// the stop, its record says it is kept, so that whoever waits for it (its
+// monitor, or the kobako run in the foreground) records the exit instead
+// of removing it; the start clears the mark.
+func (s *Store) Restart(c *Container, stop func() error) error {
+	if c.AutoRemove {
+		if err := s.update(c, func(r *Record) { r.KeptForRestart = true }); err != nil {
+			return err
+		}
+	}
+	if err := stop(); err != nil {
+		if c.AutoRemove {
+			s.update(c, func(r *Record) { r.KeptForRestart = false })
+		}
+		return err
+	}
+	_, err := s.Start(c, false, Stdio{})
+	return err
+}
+
+// keptForRestart reads c's record as it is now: does a restart keep it
+// through its exit?
+func (s *Store) keptForRestart(c *Container) bool {
+	now, err := s.load(c.ID)
+	return err == nil && now.KeptForRestart
+}
+
 // Start runs an exited container again, on its same writable layer: its
 // files are still there. attach runs it in the foreground; otherwise a
 // monitor keeps it, as `run -d` does.
@@ -119,7 +147,9 @@ func (s *Store) Start(c *Container, attach bool, stdio Stdio) (Exit, error) {
 		return Exit{}, err
 	}
 	// A person's start: the restart policy counts again from nothing.
-	err = s.update(c, func(r *Record) { r.StoppedByUser, r.RestartCount, r.Restarting = false, 0, false })
+	err = s.update(c, func(r *Record) {
+		r.StoppedByUser, r.RestartCount, r.Restarting, r.KeptForRestart = false, 0, false, false
+	})
 	if err != nil {
 		return Exit{}, err
 	}

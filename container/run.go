@@ -278,7 +278,7 @@ func (s *Store) finish(c *Container, exit Exit) error {
 // lock. A container removed meanwhile calls no then.
 func (s *Store) record(c *Container, exit Exit, then func(*Record)) error {
 	s.event(c, "die", map[string]string{"exitCode": strconv.Itoa(exit.Code)})
-	if c.AutoRemove {
+	if c.AutoRemove && !s.keptForRestart(c) {
 		return s.remove(c, true, false)
 	}
 	unlock, err := fileutil.LockDir(c.Bundle)

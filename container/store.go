@@ -89,6 +89,10 @@ type Record struct {
 	RestartCount  int           `json:"restartCount,omitempty"`
 	Restarting    bool          `json:"restarting,omitempty"`
 	StoppedByUser bool          `json:"stoppedByUser,omitempty"`
+	// KeptForRestart says kobako restart is stopping a --rm container to
+	// start it again: its exit is recorded, not followed by its removal
+	// (lifecycle.go, Restart). The start clears it.
+	KeptForRestart bool `json:"keptForRestart,omitempty"`
 }
 
 // Container is a record and where it lives.

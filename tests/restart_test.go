@@ -195,3 +195,23 @@ func TestRestartRefusals(t *testing.T) {
 	}
 	e.expectNoContainers("refused runs")
 }
+
+// restart of a --rm container keeps it, as docker's does: it runs again on
+// the same layer (mounted volatile, whose mark is cleared for the second
+// mount), and a stop afterwards removes it as --rm says.
+func TestRestartKeepsRemoveOnExit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun("run", "-d", "--rm", "--name", "rmr", "busybox", "sh", "-c", "echo ran >> /runs; exec sleep 1000")
+	e.waitRunning("rmr")
+	if out := e.mustRun("restart", "-t", "1", "rmr"); strings.TrimSpace(out) != "rmr" {
+		t.Errorf("restart rmr printed %q, want its name", out)
+	}
+	e.waitRunning("rmr")
+	waitFor(t, "the second run's line in /runs", func() bool {
+		out, _, _ := e.run("exec", "rmr", "cat", "/runs")
+		return out == "ran\nran\n"
+	})
+	e.mustRun("stop", "-t", "1", "rmr")
+	e.expectNoContainers("stop of the restarted --rm container")
+}

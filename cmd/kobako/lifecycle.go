@@ -190,10 +190,7 @@ Example:
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return eachContainer(cmd, cmd.Args().Slice(), `"restart" needs at least one container: kobako restart [-t SECONDS] CONTAINER...`,
 				func(s *container.Store, c *container.Container) error {
-					if err := stopContainer(cmd, s, c); err != nil {
-						return err
-					}
-					_, err := s.Start(c, false, container.Stdio{})
+					err := s.Restart(c, func() error { return stopContainer(cmd, s, c) })
 					return printed(c, err)
 				})
 		},
