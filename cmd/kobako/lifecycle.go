@@ -180,7 +180,8 @@ func restartCommand() *cli.Command {
 		Name:      "restart",
 		Usage:     "stop containers, then start them again in the background",
 		ArgsUsage: "CONTAINER...",
-		Description: `stop (SIGTERM, SIGKILL after -t seconds), then start.
+		Description: `stop (SIGTERM, SIGKILL after -t seconds), then start. A container run with
+--rm stays through a restart, as with docker, and goes when it stops later.
 
 Example:
    sudo kobako restart web`,
